@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/mailin"
+)
+
+// cmdFailed runs `tramita failed list [--json]` and `tramita failed retry ID`.
+func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	asJSON := hasFlag(&args, "--json")
+	if len(args) == 0 || (args[0] == "list" && len(args) != 1) || (args[0] == "retry" && len(args) != 2) ||
+		(args[0] != "list" && args[0] != "retry") {
+		return fmt.Errorf("%w: tramita failed list [--json] | tramita failed retry ID", errUsage)
+	}
+	log := e.logger(stderr)
+	svc, pool, err := e.service(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if args[0] == "list" {
+		list, err := svc.FailedMessages(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(stdout).Encode(list)
+		}
+		for _, f := range list {
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%q\t%s\n", f.ID, f.ReceivedAt.Format("2006-01-02 15:04"), f.Sender, f.Subject, f.Error)
+		}
+		return nil
+	}
+	id, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: ID must be a number", errUsage)
+	}
+	raw, err := svc.FailedRaw(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return fmt.Errorf("%w: %v", errNotFound, err)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := (&mailin.Ingester{Core: svc, Log: log}).Ingest(ctx, raw, core.Source{Kind: "retry"})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stderr, "%s %s %s\n", res.Outcome, res.Protocol, res.Reason)
+	return nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/migrations"
+)
+
+// DefaultDatabaseURL is the database the README's set-up creates.
+const DefaultDatabaseURL = "postgres://tramita:tramita@127.0.0.1:5432/tramita?sslmode=disable"
+
+// env is the configuration read from the environment (12-factor).
+type env struct {
+	DatabaseURL     string // DATABASE_URL
+	Secret          string // TRAMITA_SECRET: reply-token keys, "ID:SECRET[,ID:SECRET…]" or one secret
+	MaxMessageBytes int64  // TRAMITA_MAX_MESSAGE_BYTES, bytes; default 25 MiB
+	LogFormat       string // TRAMITA_LOG_FORMAT: text (default) or json
+	LogLevel        string // TRAMITA_LOG_LEVEL: debug, info (default), warn, error
+}
+
+func loadEnv() env {
+	e := env{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		Secret:      os.Getenv("TRAMITA_SECRET"),
+		LogFormat:   os.Getenv("TRAMITA_LOG_FORMAT"),
+		LogLevel:    os.Getenv("TRAMITA_LOG_LEVEL"),
+	}
+	if e.DatabaseURL == "" {
+		e.DatabaseURL = DefaultDatabaseURL
+	}
+	if v, err := strconv.ParseInt(os.Getenv("TRAMITA_MAX_MESSAGE_BYTES"), 10, 64); err == nil && v > 0 {
+		e.MaxMessageBytes = v
+	}
+	return e
+}
+
+// logger builds the process logger on stderr.
+func (e env) logger(stderr io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(e.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if e.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
+}
+
+// connect opens a pool and checks that the schema is current.
+func (e env) connect(ctx context.Context) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, e.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	defer conn.Release()
+	cur, latest, err := migrations.Status(ctx, conn.Conn())
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if cur < latest {
+		pool.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this binary needs %d: run `tramita migrate`", cur, latest)
+	}
+	return pool, nil
+}
+
+// service opens the database and builds the core service.
+func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgxpool.Pool, error) {
+	if e.Secret == "" {
+		return nil, nil, fmt.Errorf("TRAMITA_SECRET is not set: it signs the reply addresses (at least 16 characters)")
+	}
+	keys, err := core.ParseKeyring(e.Secret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("TRAMITA_SECRET: %w", err)
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, Logger: log})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return svc, pool, nil
+}

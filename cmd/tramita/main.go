@@ -1,0 +1,101 @@
+// Command tramita is the Tramita service: an email-first protocolo system.
+// Subcommands: migrate, org apply, ingest, show, failed list|retry, demo,
+// version. Configuration comes from the environment (see config.go).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes (sysexits.h where one fits).
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 64 // EX_USAGE
+	exitNotFound = 66 // EX_NOINPUT: the protocol or message does not exist
+	exitTempFail = 75 // EX_TEMPFAIL: try again later (the MTA retries)
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `tramita — protocolo por e-mail / email-first protocol service
+
+Uso / usage:
+  tramita migrate                     aplica as migrações / apply pending migrations
+  tramita org apply FILE              aplica o arquivo da organização / apply the organization file
+  tramita ingest [--json]             processa uma mensagem de stdin / process one message from stdin
+  tramita show NUMBER [--json]        mostra um protocolo / show one protocol
+  tramita failed list [--json]        mensagens em quarentena / quarantined messages
+  tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
+  tramita demo                        demonstração local / local demo
+  tramita version
+
+Configuração / configuration: DATABASE_URL, TRAMITA_SECRET, TRAMITA_MAX_MESSAGE_BYTES,
+TRAMITA_LOG_FORMAT (text|json), TRAMITA_LOG_LEVEL (debug|info|warn|error).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	env := loadEnv()
+	var err error
+	switch args[0] {
+	case "migrate":
+		err = cmdMigrate(ctx, env, stderr)
+	case "org":
+		err = cmdOrg(ctx, env, args[1:], stdout, stderr)
+	case "ingest":
+		return cmdIngest(ctx, env, args[1:], stdin, stdout, stderr)
+	case "show":
+		err = cmdShow(ctx, env, args[1:], stdout)
+	case "failed":
+		err = cmdFailed(ctx, env, args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, env, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "tramita", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "tramita: comando desconhecido / unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	return exitCode(err, stderr)
+}
+
+// errUsage marks a command-line mistake.
+var errUsage = errors.New("usage")
+
+// errNotFound marks a missing protocol or message.
+var errNotFound = errors.New("not found")
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "tramita:", err)
+	switch {
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, errNotFound):
+		return exitNotFound
+	}
+	return exitFailure
+}

@@ -1,0 +1,45 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// IsTemporary reports whether err is worth retrying later as it is: the
+// database unreachable, shutting down, out of resources, or a serialization
+// conflict. A message that failed with a temporary error is left for the MTA
+// (EX_TEMPFAIL) or the IMAP server to hand over again; any other error
+// quarantines it.
+func IsTemporary(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnprocessable) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57", "58": // connection, resources, operator intervention, system
+			return true
+		case "40": // serialization failure, deadlock
+			return true
+		}
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	return pgconn.SafeToRetry(err)
+}

@@ -1,0 +1,104 @@
+package core
+
+// MessageClass says whether an incoming message may be answered (RFC 3834).
+type MessageClass string
+
+// Message classes. Everything but ClassNormal is recorded and never answered.
+const (
+	ClassNormal    MessageClass = "normal"
+	ClassAutoReply MessageClass = "auto_reply" // out-of-office, vacation, read receipts, ARF reports
+	ClassBounce    MessageClass = "bounce"     // delivery status notifications (RFC 3464)
+	ClassLoop      MessageClass = "loop"       // Tramita's own mail came back
+	ClassBulk      MessageClass = "bulk"       // mailing lists, Precedence: bulk
+)
+
+// Source says where a message came from, for the record and for IMAP dedupe.
+type Source struct {
+	Kind        string // "pipe" or "imap"
+	Mailbox     string // IMAP mailbox name; "" for pipe
+	UIDValidity uint32
+	UID         uint32
+}
+
+// InboundAttachment is one file of an incoming message.
+type InboundAttachment struct {
+	Filename    string
+	ContentType string // media type without parameters
+	ContentID   string // without angle brackets
+	Inline      bool
+	Data        []byte
+}
+
+// BounceRecipient is one failed (or delayed) recipient named by a DSN.
+type BounceRecipient struct {
+	Email      string
+	Action     string // failed, delayed, …
+	Status     string // RFC 3463 status code, e.g. 5.1.1
+	Diagnostic string
+}
+
+// Match is the result of threading: the protocol a message belongs to.
+type Match struct {
+	ProtocolID int64  // 0: no existing protocol
+	StaffID    int64  // staff member authenticated by a signed staff token; 0 otherwise
+	Rule       string // "token", "references", "subject", "bounce", or "" for no match
+}
+
+// Inbound is an incoming message as mailin understood it: parsed,
+// classified and threaded. Core stores it and decides what it causes.
+type Inbound struct {
+	Raw    []byte // every byte received
+	Source Source
+
+	MessageID  string    // without angle brackets; "" when absent
+	References []string  // In-Reply-To and References, without angle brackets
+	Subject    string    // cleaned: no reply prefixes, no protocol tag
+	From       Address   // sender (From header)
+	ReplyTo    []Address // where answers to the sender go, when given
+	Cc         []Address // other recipients (To and Cc, not ours, not the sender): Cc participants of an opening
+	Recipients []string  // every recipient address (To, Cc, Delivered-To, X-Original-To), for routing by type address
+
+	Text     string // new text: reply extracted, quoted history and signature removed
+	FullText string // the whole decoded text body
+	HTML     string // sanitized HTML; "attachment:N" references name Attachments[N]
+
+	Attachments []InboundAttachment
+
+	Class       MessageClass
+	ClassReason string
+	Bounce      []BounceRecipient // for ClassBounce: recipients the report names
+
+	Match    Match
+	TooLarge bool     // over the size limit: stored, answered once, not processed
+	Problems []string // parse problems, recorded for staff
+}
+
+// Outcome is what ingesting a message did (DESIGN.md, `ingest --json`).
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeCreated   Outcome = "created"
+	OutcomeAppended  Outcome = "appended"
+	OutcomeCommands  Outcome = "commands"
+	OutcomeRecorded  Outcome = "recorded"
+	OutcomeDuplicate Outcome = "duplicate"
+	OutcomeRejected  Outcome = "rejected"
+	OutcomeFailed    Outcome = "failed"
+)
+
+// NotificationSummary names one notification queued by an ingest.
+type NotificationSummary struct {
+	Kind NotificationKind `json:"kind"`
+	To   []string         `json:"to"`
+}
+
+// IngestResult is the JSON document printed by `tramita ingest --json`.
+type IngestResult struct {
+	Outcome       Outcome               `json:"outcome"`
+	Protocol      string                `json:"protocol"` // formatted number, or ""
+	Step          int                   `json:"step"`     // step number on the protocol, or 0
+	Reason        string                `json:"reason"`
+	Notifications []NotificationSummary `json:"notifications"`
+	RawMessageID  int64                 `json:"raw_message_id"`
+}

@@ -1,0 +1,457 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// identity is the deduplication key of a raw message: SHA-256 of the
+// Message-ID and the SHA-256 of the body when a Message-ID exists (the same
+// message relayed twice differs only in trace headers), else of the raw bytes.
+func identity(raw []byte, messageID string) (rawSum, id []byte) {
+	s := sha256.Sum256(raw)
+	rawSum = s[:]
+	if messageID == "" {
+		return rawSum, rawSum
+	}
+	body := raw
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		body = raw[i+4:]
+	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		body = raw[i+2:]
+	}
+	b := sha256.Sum256(body)
+	h := sha256.New()
+	h.Write([]byte("mid\x00" + messageID + "\x00"))
+	h.Write(b[:])
+	return rawSum, h.Sum(nil)
+}
+
+// ingestTx carries the state of one Ingest call inside its transaction.
+type ingestTx struct {
+	s      *Service
+	tx     pgx.Tx
+	org    Organization
+	in     *Inbound
+	now    time.Time
+	rawID  int64
+	result IngestResult
+}
+
+// Ingest stores one incoming message and everything it causes, in one
+// transaction: the raw bytes (deduplicated), a new protocol or a step on the
+// matched one, attachments, participants and the notifications to send.
+// A message already stored gives OutcomeDuplicate and changes nothing.
+// Errors are returned unchanged from the database; IsTemporary tells the
+// caller whether to retry (EX_TEMPFAIL) or quarantine the message.
+func (s *Service) Ingest(ctx context.Context, in Inbound) (IngestResult, error) {
+	var res IngestResult
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		org, err := loadOrganization(ctx, tx)
+		if err != nil {
+			return err
+		}
+		it := &ingestTx{s: s, tx: tx, org: org, in: &in, now: s.now()}
+		if err := it.run(ctx); err != nil {
+			return err
+		}
+		res = it.result
+		return nil
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if res.Notifications == nil {
+		res.Notifications = []NotificationSummary{}
+	}
+	s.log.Info("message ingested", "outcome", res.Outcome, "protocol", res.Protocol, "step", res.Step,
+		"reason", res.Reason, "notifications", len(res.Notifications), "raw_message_id", res.RawMessageID)
+	return res, nil
+}
+
+func (it *ingestTx) run(ctx context.Context) error {
+	in := it.in
+	rawSum, ident := identity(in.Raw, in.MessageID)
+	var src *string
+	if in.Source.Mailbox != "" {
+		src = &in.Source.Mailbox
+	}
+	kind := in.Source.Kind
+	if kind == "" {
+		kind = "pipe"
+	}
+	err := it.tx.QueryRow(ctx, `
+		INSERT INTO raw_messages (sha256, identity, size, content, message_id, sender, subject, source, mailbox, uidvalidity, uid,
+			received_at, outcome)
+		VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, nullif($10, 0), nullif($11, 0), $12, 'recorded')
+		ON CONFLICT (identity) DO UPDATE SET outcome = 'recorded', error = '', retried_at = $12
+			WHERE raw_messages.outcome = 'failed'
+		RETURNING id`,
+		rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, src,
+		int64(in.Source.UIDValidity), int64(in.Source.UID), it.now).Scan(&it.rawID)
+	if isNoRows(err) {
+		return it.duplicate(ctx, ident)
+	}
+	if err != nil {
+		return fmt.Errorf("storing raw message: %w", err)
+	}
+	it.result.RawMessageID = it.rawID
+
+	switch {
+	case in.TooLarge:
+		err = it.tooLarge(ctx)
+	case in.Class == ClassBounce:
+		err = it.bounce(ctx)
+	case in.Class != ClassNormal && in.Class != "":
+		err = it.automatic(ctx)
+	case in.Match.ProtocolID != 0:
+		err = it.appendMessage(ctx)
+	default:
+		err = it.open(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = it.tx.Exec(ctx, `UPDATE raw_messages SET outcome = $2, reason = $3, protocol_id = (SELECT id FROM protocols WHERE number = nullif($4, ''))
+		WHERE id = $1`, it.rawID, it.result.Outcome, it.result.Reason, it.result.Protocol)
+	if err != nil {
+		return fmt.Errorf("recording outcome: %w", err)
+	}
+	return nil
+}
+
+func (it *ingestTx) duplicate(ctx context.Context, ident []byte) error {
+	var number *string
+	var id int64
+	err := it.tx.QueryRow(ctx, `SELECT r.id, p.number FROM raw_messages r LEFT JOIN protocols p ON p.id = r.protocol_id WHERE r.identity = $1`,
+		ident).Scan(&id, &number)
+	if err != nil {
+		return fmt.Errorf("finding earlier copy: %w", err)
+	}
+	it.result = IngestResult{Outcome: OutcomeDuplicate, RawMessageID: id, Reason: "message already received (raw message " + strconv.FormatInt(id, 10) + ")"}
+	if number != nil {
+		it.result.Protocol = *number
+	}
+	return nil
+}
+
+func (it *ingestTx) queue(ctx context.Context, n Notification) error {
+	n.RawMessageID = it.rawID
+	ok, err := enqueue(ctx, it.tx, it.org, &n)
+	if err != nil {
+		return err
+	}
+	if ok {
+		it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
+	}
+	return nil
+}
+
+func (it *ingestTx) queueUnit(ctx context.Context, unitID int64, n Notification) error {
+	n.RawMessageID = it.rawID
+	sent, err := notifyUnit(ctx, it.tx, it.org, unitID, n)
+	if err != nil {
+		return err
+	}
+	for _, q := range sent {
+		it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: q.Kind, To: q.To})
+	}
+	return nil
+}
+
+// tooLarge answers an oversized message once; the raw bytes are kept for staff.
+func (it *ingestTx) tooLarge(ctx context.Context) error {
+	it.result.Outcome = OutcomeRejected
+	it.result.Reason = fmt.Sprintf("message of %d bytes exceeds the limit of %d bytes", len(it.in.Raw), it.s.cfg.MaxMessageBytes)
+	if it.in.Class != ClassNormal && it.in.Class != "" || it.in.From.Email == "" || it.isOwn(ctx, it.in.From.Email) {
+		return nil
+	}
+	return it.queue(ctx, Notification{Kind: NotifyTooLarge, To: []string{it.answerAddress()},
+		Data: map[string]any{"size": len(it.in.Raw), "limit": it.s.cfg.MaxMessageBytes, "subject": it.in.Subject}})
+}
+
+// automatic records an auto-reply, list or looped message; nobody is told.
+func (it *ingestTx) automatic(ctx context.Context) error {
+	it.result.Outcome = OutcomeRecorded
+	it.result.Reason = string(it.in.Class)
+	if it.in.ClassReason != "" {
+		it.result.Reason += ": " + it.in.ClassReason
+	}
+	if it.in.Match.ProtocolID == 0 {
+		return nil
+	}
+	p, err := lockProtocol(ctx, it.tx, it.in.Match.ProtocolID)
+	if err != nil {
+		return err
+	}
+	_, err = it.addStep(ctx, p, stepSpec{kind: StepAutoReply, visibility: Private, fromUnit: p.UnitID})
+	return err
+}
+
+// bounce records a delivery status notification on the protocol whose mail
+// bounced, marks the failed recipients and tells the holding unit once.
+func (it *ingestTx) bounce(ctx context.Context) error {
+	it.result.Outcome = OutcomeRecorded
+	it.result.Reason = "bounce"
+	if it.in.Match.ProtocolID == 0 {
+		it.result.Reason = "bounce about no known message"
+		return nil
+	}
+	p, err := lockProtocol(ctx, it.tx, it.in.Match.ProtocolID)
+	if err != nil {
+		return err
+	}
+	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepBounce, visibility: Private, fromUnit: p.UnitID})
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, r := range it.in.Bounce {
+		if r.Email == "" || !(r.Action == "failed" || strings.HasPrefix(r.Status, "5")) {
+			continue
+		}
+		_, err := it.tx.Exec(ctx, `INSERT INTO delivery_failures (protocol_id, email, status, diagnostic, message_id, raw_message_id, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, strings.ToLower(r.Email), r.Status, r.Diagnostic,
+			firstOr(it.in.References, ""), it.rawID, it.now)
+		if err != nil {
+			return fmt.Errorf("recording delivery failure: %w", err)
+		}
+		if _, err := it.tx.Exec(ctx, `UPDATE participants SET failing_since = $3 WHERE protocol_id = $1 AND email = $2 AND failing_since IS NULL`,
+			p.ID, strings.ToLower(r.Email), it.now); err != nil {
+			return fmt.Errorf("marking failing recipient: %w", err)
+		}
+		failed = append(failed, strings.ToLower(r.Email)+" ("+r.Status+")")
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	it.result.Reason = "bounce: delivery failed to " + strings.Join(failed, ", ")
+	return it.queueUnit(ctx, p.UnitID, Notification{Kind: NotifyDeliveryFailed, ProtocolID: p.ID, StepID: stepID,
+		Data: map[string]any{"failed": failed}})
+}
+
+// appendMessage adds a message from a participant or staff member to the
+// matched protocol.
+func (it *ingestTx) appendMessage(ctx context.Context) error {
+	p, err := lockProtocol(ctx, it.tx, it.in.Match.ProtocolID)
+	if err != nil {
+		return err
+	}
+	staff, err := it.senderStaff(ctx)
+	if err != nil {
+		return err
+	}
+	it.result.Outcome = OutcomeAppended
+	it.result.Reason = "threaded by " + it.in.Match.Rule
+	if staff != nil {
+		// A staff reply without commands is a dispatch: recorded, nobody
+		// outside the unit is told (DESIGN.md, "Staff commands").
+		var vis Visibility
+		if err := it.tx.QueryRow(ctx, `SELECT visibility FROM protocol_types WHERE id = $1`, p.TypeID).Scan(&vis); err != nil {
+			return fmt.Errorf("loading type visibility: %w", err)
+		}
+		_, err := it.addStep(ctx, p, stepSpec{kind: StepDispatch, visibility: vis, staffID: staff.ID, fromUnit: p.UnitID})
+		return err
+	}
+	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepMessage, visibility: Public, fromUnit: 0, toUnit: p.UnitID})
+	if err != nil {
+		return err
+	}
+	return it.queueUnit(ctx, p.UnitID, Notification{Kind: NotifyRequesterMessage, ProtocolID: p.ID, StepID: stepID})
+}
+
+// senderStaff returns the staff member who sent the message: the one named by
+// a signed staff token, or an active staff member with the From address.
+func (it *ingestTx) senderStaff(ctx context.Context) (*Staff, error) {
+	var st Staff
+	var err error
+	if it.in.Match.StaffID != 0 {
+		err = it.tx.QueryRow(ctx, `SELECT id, email, name, role FROM staff WHERE id = $1 AND active`, it.in.Match.StaffID).
+			Scan(&st.ID, &st.Email, &st.Name, &st.Role)
+	} else {
+		err = it.tx.QueryRow(ctx, `SELECT id, email, name, role FROM staff WHERE email = $1 AND active`, it.in.From.Email).
+			Scan(&st.ID, &st.Email, &st.Name, &st.Role)
+	}
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up sender staff: %w", err)
+	}
+	return &st, nil
+}
+
+// open creates a new protocol from the message.
+func (it *ingestTx) open(ctx context.Context) error {
+	in := it.in
+	if in.From.Email == "" {
+		return fmt.Errorf("%w: message has no usable From address", ErrUnprocessable)
+	}
+	ty, err := it.routeType(ctx)
+	if err != nil {
+		return err
+	}
+	year := it.now.In(it.org.Location()).Year()
+	num, err := allocateNumber(ctx, it.tx, it.org.NUPUnit, year)
+	if err != nil {
+		return err
+	}
+	subject := strings.TrimSpace(in.Subject)
+	if subject == "" {
+		subject = "(sem assunto)"
+	}
+	var deadline *time.Time
+	if ty.Deadline != "" {
+		if d, err := ParseDuration(ty.Deadline); err == nil {
+			due := NewCalendar(it.org).Due(it.now, d)
+			deadline = &due
+		}
+	}
+	p := protocolRow{Number: num.String(), TypeID: ty.ID, UnitID: ty.UnitID}
+	err = it.tx.QueryRow(ctx, `
+		INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+		p.Number, num.Year, num.Seq, NewAccessKey(), ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&p.ID)
+	if err != nil {
+		return fmt.Errorf("creating protocol: %w", err)
+	}
+	var replyTo *string
+	if len(in.ReplyTo) > 0 && !strings.EqualFold(in.ReplyTo[0].Email, in.From.Email) {
+		r := strings.ToLower(in.ReplyTo[0].Email)
+		replyTo = &r
+	}
+	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, reply_to) VALUES ($1, 'requester', $2, $3, $4)`,
+		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo); err != nil {
+		return fmt.Errorf("adding requester: %w", err)
+	}
+	for _, c := range it.ccParticipants(ctx) {
+		if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name) VALUES ($1, 'cc', $2, $3) ON CONFLICT DO NOTHING`,
+			p.ID, c.Email, c.Name); err != nil {
+			return fmt.Errorf("adding Cc participant: %w", err)
+		}
+	}
+	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true})
+	if err != nil {
+		return err
+	}
+	if deadline != nil {
+		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2 WHERE id = $1`, p.ID, stepID); err != nil {
+			return fmt.Errorf("setting deadline step: %w", err)
+		}
+	}
+	it.result.Outcome = OutcomeCreated
+	it.result.Reason = "new protocol of type " + ty.Code
+	// The acknowledgement carries the access key: requester only (Cc'd
+	// participants never get it).
+	if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
+		return err
+	}
+	return it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
+		Data: map[string]any{"event": "opened"}})
+}
+
+// answerAddress is where answers to the sender go: its Reply-To, else From.
+func (it *ingestTx) answerAddress() string {
+	if len(it.in.ReplyTo) > 0 && it.in.ReplyTo[0].Email != "" {
+		return strings.ToLower(it.in.ReplyTo[0].Email)
+	}
+	return strings.ToLower(it.in.From.Email)
+}
+
+// ccParticipants are the other recipients of an opening mail that are
+// neither ours nor the sender, deduplicated.
+func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
+	seen := map[string]bool{strings.ToLower(it.in.From.Email): true}
+	var out []Address
+	for _, c := range it.in.Cc {
+		e := strings.ToLower(strings.TrimSpace(c.Email))
+		if e == "" || seen[e] || it.isOwn(ctx, e) {
+			continue
+		}
+		seen[e] = true
+		out = append(out, Address{Name: c.Name, Email: e})
+	}
+	return out
+}
+
+// isOwn reports whether addr is one of Tramita's own addresses: the service
+// address, its plus-addresses, a type address or a unit mailbox.
+func (it *ingestTx) isOwn(ctx context.Context, addr string) bool {
+	return IsOwnAddress(it.org, addr) || it.isTypeOrUnitAddress(ctx, addr)
+}
+
+// isTypeOrUnitAddress reports whether addr opens a type or is a unit
+// mailbox; a failed query counts as "not ours" (the sender is then answered).
+func (it *ingestTx) isTypeOrUnitAddress(ctx context.Context, addr string) bool {
+	var own bool
+	_ = it.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM protocol_types WHERE $1 = ANY(addresses))
+		OR EXISTS (SELECT 1 FROM units WHERE email = $1)`, strings.ToLower(addr)).Scan(&own)
+	return own
+}
+
+// IsOwnAddress reports whether addr is the organization's service address
+// or one of its plus-addresses (protocolo+anything@domain).
+func IsOwnAddress(org Organization, addr string) bool {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == org.Address {
+		return true
+	}
+	local, domain, ok := strings.Cut(org.Address, "@")
+	if !ok {
+		return false
+	}
+	l, d, ok := strings.Cut(addr, "@")
+	return ok && d == domain && strings.HasPrefix(l, local+"+")
+}
+
+// routeType picks the protocol type from the addresses the mail was sent
+// to; mail to the plain service address gets the default type.
+func (it *ingestTx) routeType(ctx context.Context) (ProtocolType, error) {
+	var ty ProtocolType
+	var deadline *string
+	rcpts := make([]string, 0, len(it.in.Recipients))
+	for _, r := range it.in.Recipients {
+		rcpts = append(rcpts, strings.ToLower(r))
+	}
+	err := it.tx.QueryRow(ctx, `
+		SELECT id, code, unit_id, deadline FROM protocol_types
+		WHERE active
+		ORDER BY (addresses && $1::text[]) DESC, (code = coalesce($2, 'OUTROS')) DESC, position
+		LIMIT 1`, rcpts, it.defaultTypeCode()).Scan(&ty.ID, &ty.Code, &ty.UnitID, &deadline)
+	if isNoRows(err) {
+		return ty, fmt.Errorf("%w: no active protocol type; apply an organization file", ErrUnprocessable)
+	}
+	if err != nil {
+		return ty, fmt.Errorf("routing by type: %w", err)
+	}
+	if deadline != nil {
+		ty.Deadline = *deadline
+	}
+	return ty, nil
+}
+
+func (it *ingestTx) defaultTypeCode() *string {
+	if it.org.DefaultTypeCode == "" {
+		return nil
+	}
+	return &it.org.DefaultTypeCode
+}
+
+// ErrUnprocessable marks a message that can never be processed as it is
+// (no sender, no organization): it is quarantined, not retried.
+var ErrUnprocessable = errors.New("message cannot be processed")
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}

@@ -1,0 +1,90 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Quarantine stores a message that could not be processed (outcome
+// "failed") with its error, so nothing is lost and staff can replay it with
+// `tramita failed retry`. Storing the same message again only updates the
+// error. Receiving it again (or a retry) processes it anew.
+func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (IngestResult, error) {
+	rawSum, ident := identity(in.Raw, in.MessageID)
+	kind := in.Source.Kind
+	if kind == "" {
+		kind = "pipe"
+	}
+	var id int64
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO raw_messages (sha256, identity, size, content, message_id, sender, subject, source, received_at, outcome, error)
+		VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, 'failed', $10)
+		ON CONFLICT (identity) DO UPDATE SET error = $10 WHERE raw_messages.outcome = 'failed'
+		RETURNING id`,
+		rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, s.now(), cause.Error()).Scan(&id)
+	if isNoRows(err) {
+		// Already processed successfully meanwhile.
+		return IngestResult{Outcome: OutcomeDuplicate, Reason: "message already received", Notifications: []NotificationSummary{}}, nil
+	}
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("quarantining message: %w", err)
+	}
+	s.log.Error("message quarantined", "raw_message_id", id, "error", cause)
+	return IngestResult{Outcome: OutcomeFailed, Reason: cause.Error(), RawMessageID: id, Notifications: []NotificationSummary{}}, nil
+}
+
+// FailedMessage is a quarantined message.
+type FailedMessage struct {
+	ID         int64     `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	Sender     string    `json:"sender"`
+	Subject    string    `json:"subject"`
+	Size       int64     `json:"size"` // bytes
+	Error      string    `json:"error"`
+}
+
+// FailedMessages lists quarantined messages, oldest first.
+func (s *Service) FailedMessages(ctx context.Context) ([]FailedMessage, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, received_at, sender, subject, size, error FROM raw_messages WHERE outcome = 'failed' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing failed messages: %w", err)
+	}
+	defer rows.Close()
+	out := []FailedMessage{}
+	for rows.Next() {
+		var f FailedMessage
+		if err := rows.Scan(&f.ID, &f.ReceivedAt, &f.Sender, &f.Subject, &f.Size, &f.Error); err != nil {
+			return nil, fmt.Errorf("listing failed messages: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// FailedRaw returns the raw bytes of quarantined message id, or ErrNotFound
+// when no failed message has that id.
+func (s *Service) FailedRaw(ctx context.Context, id int64) ([]byte, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT content FROM raw_messages WHERE id = $1 AND outcome = 'failed'`, id).Scan(&raw)
+	if isNoRows(err) {
+		return nil, fmt.Errorf("failed message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading failed message %d: %w", id, err)
+	}
+	return raw, nil
+}
+
+// RawMessage returns the stored bytes of raw message id, unchanged.
+func (s *Service) RawMessage(ctx context.Context, id int64) ([]byte, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT content FROM raw_messages WHERE id = $1`, id).Scan(&raw)
+	if isNoRows(err) {
+		return nil, fmt.Errorf("raw message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading raw message %d: %w", id, err)
+	}
+	return raw, nil
+}

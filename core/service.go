@@ -1,0 +1,78 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DBTX is what the queries in core need: a *pgxpool.Pool, a *pgx.Conn or a
+// pgx.Tx, so the same code runs on a pool or inside a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Config holds the settings core needs. The zero value of each optional
+// field means its documented default.
+type Config struct {
+	// Keys signs and verifies reply tokens (TRAMITA_SECRET). Required.
+	Keys *Keyring
+	// MaxMessageBytes is the largest message processed in full, in bytes
+	// (TRAMITA_MAX_MESSAGE_BYTES). Default 25 MiB.
+	MaxMessageBytes int64
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultMaxMessageBytes is the default message size limit: 25 MiB.
+const DefaultMaxMessageBytes = 25 << 20
+
+// Service is core's API: every state change of the protocol domain goes
+// through it, in one transaction with the notifications it causes.
+type Service struct {
+	pool *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+}
+
+// NewService returns a Service on pool. It returns an error when cfg.Keys is nil.
+func NewService(pool *pgxpool.Pool, cfg Config) (*Service, error) {
+	if cfg.Keys == nil {
+		return nil, fmt.Errorf("core: a keyring (TRAMITA_SECRET) is required")
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{pool: pool, cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Keys returns the keyring used for reply tokens.
+func (s *Service) Keys() *Keyring { return s.cfg.Keys }
+
+// MaxMessageBytes returns the configured message size limit, in bytes.
+func (s *Service) MaxMessageBytes() int64 { return s.cfg.MaxMessageBytes }
+
+// Pool returns the connection pool the service runs on.
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}

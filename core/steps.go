@@ -1,0 +1,121 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// protocolRow is the part of a protocol row that state changes need.
+type protocolRow struct {
+	ID     int64
+	Number string
+	Status Status
+	TypeID int64
+	UnitID int64
+}
+
+// lockProtocol loads protocol id and locks its row until the transaction
+// ends, so steps of one protocol are numbered one after the other.
+func lockProtocol(ctx context.Context, tx DBTX, id int64) (protocolRow, error) {
+	var p protocolRow
+	err := tx.QueryRow(ctx, `SELECT id, number, status, type_id, unit_id FROM protocols WHERE id = $1 FOR UPDATE`, id).
+		Scan(&p.ID, &p.Number, &p.Status, &p.TypeID, &p.UnitID)
+	if isNoRows(err) {
+		return p, fmt.Errorf("protocol %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("locking protocol %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// stepSpec describes a step to add for the message being ingested.
+type stepSpec struct {
+	kind       StepKind
+	visibility Visibility
+	staffID    int64
+	fromUnit   int64
+	toUnit     int64
+	deadline   *time.Time
+	fullText   bool // use the whole text (an opening) rather than the extracted reply
+}
+
+// addStep appends a step carrying the incoming message (text, HTML and
+// attachments) to p, indexes the message's Message-ID for threading and
+// touches the protocol. It fills the result's protocol and step number.
+func (it *ingestTx) addStep(ctx context.Context, p protocolRow, sp stepSpec) (int64, error) {
+	in := it.in
+	text := strings.TrimSpace(in.Text)
+	if sp.fullText || text == "" {
+		text = strings.TrimSpace(in.FullText)
+	}
+	var n int
+	var stepID int64
+	err := it.tx.QueryRow(ctx, `
+		INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
+			visibility, text, full_text, html, deadline, raw_message_id)
+		VALUES ($1, (SELECT coalesce(max(n), 0) + 1 FROM steps WHERE protocol_id = $1), $2, $3, $4, $5, nullif($6, 0),
+			nullif($7, 0), nullif($8, 0), $9, $10, $11, '', $12, $13)
+		RETURNING id, n`,
+		p.ID, sp.kind, it.now, strings.ToLower(in.From.Email), in.From.Name, sp.staffID, sp.fromUnit, sp.toUnit,
+		sp.visibility, text, in.FullText, sp.deadline, it.rawID).Scan(&stepID, &n)
+	if err != nil {
+		return 0, fmt.Errorf("adding %s step: %w", sp.kind, err)
+	}
+	html := in.HTML
+	for i, a := range in.Attachments {
+		id, err := storeAttachment(ctx, it.tx, p.ID, stepID, a)
+		if err != nil {
+			return 0, err
+		}
+		html = strings.ReplaceAll(html, `"attachment:`+strconv.Itoa(i)+`"`, `"anexo:`+strconv.FormatInt(id, 10)+`"`)
+	}
+	if html != "" {
+		if _, err := it.tx.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, stepID, html); err != nil {
+			return 0, fmt.Errorf("saving HTML of step: %w", err)
+		}
+	}
+	if in.MessageID != "" {
+		if _, err := it.tx.Exec(ctx, `INSERT INTO message_index (message_id, protocol_id, direction, step_id) VALUES ($1, $2, 'in', $3)
+			ON CONFLICT DO NOTHING`, in.MessageID, p.ID, stepID); err != nil {
+			return 0, fmt.Errorf("indexing Message-ID: %w", err)
+		}
+	}
+	if sp.kind != StepAutoReply && sp.kind != StepBounce {
+		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET updated_at = $2 WHERE id = $1`, p.ID, it.now); err != nil {
+			return 0, fmt.Errorf("touching protocol: %w", err)
+		}
+	}
+	it.result.Protocol, it.result.Step = p.Number, n
+	return stepID, nil
+}
+
+// storeAttachment saves a's content once per SHA-256 and links it to the step.
+func storeAttachment(ctx context.Context, tx DBTX, protocolID, stepID int64, a InboundAttachment) (int64, error) {
+	sum := sha256.Sum256(a.Data)
+	if _, err := tx.Exec(ctx, `INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		sum[:], len(a.Data), a.Data); err != nil {
+		return 0, fmt.Errorf("storing attachment %q: %w", a.Filename, err)
+	}
+	ct := a.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO attachments (protocol_id, step_id, sha256, filename, content_type, content_id, inline, size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		protocolID, stepID, sum[:], a.Filename, ct, a.ContentID, a.Inline, len(a.Data)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("linking attachment %q: %w", a.Filename, err)
+	}
+	return id, nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

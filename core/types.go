@@ -1,0 +1,155 @@
+package core
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors for expected outcomes; callers test them with errors.Is.
+var (
+	// ErrNotFound is returned when a protocol, unit, staff member or type does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrNoOrganization is returned before `tramita org apply` has run.
+	ErrNoOrganization = errors.New("organization not configured: run `tramita org apply FILE`")
+)
+
+// Status is the state of a Protocol.
+type Status string
+
+// Protocol statuses.
+const (
+	StatusOpen      Status = "open"
+	StatusSuspended Status = "suspended"
+	StatusConcluded Status = "concluded"
+)
+
+// Visibility says whether a step's dispatch and files appear on the public lookup.
+type Visibility string
+
+// Visibilities.
+const (
+	Public  Visibility = "public"
+	Private Visibility = "private"
+)
+
+// StepKind names what a Step records (see DESIGN.md, "show --json").
+type StepKind string
+
+// Step kinds.
+const (
+	StepOpened           StepKind = "opened"
+	StepMessage          StepKind = "message"
+	StepForwarded        StepKind = "forwarded"
+	StepDispatch         StepKind = "dispatch"
+	StepReply            StepKind = "reply"
+	StepNote             StepKind = "note"
+	StepConcluded        StepKind = "concluded"
+	StepReopened         StepKind = "reopened"
+	StepSuspended        StepKind = "suspended"
+	StepResumed          StepKind = "resumed"
+	StepDeadline         StepKind = "deadline"
+	StepTypeChanged      StepKind = "type_changed"
+	StepRequesterChanged StepKind = "requester_changed"
+	StepAutoReply        StepKind = "auto_reply"
+	StepBounce           StepKind = "bounce"
+)
+
+// NotificationKind names an outbound notification (DESIGN.md, "Notifications").
+type NotificationKind string
+
+// Notification kinds.
+const (
+	NotifyAck              NotificationKind = "ack"
+	NotifyUnitNotice       NotificationKind = "unit_notice"
+	NotifyStatusUpdate     NotificationKind = "status_update"
+	NotifyReply            NotificationKind = "reply"
+	NotifyRequesterMessage NotificationKind = "requester_message"
+	NotifyCommandResult    NotificationKind = "command_result"
+	NotifyCommandRejected  NotificationKind = "command_rejected"
+	NotifyDeliveryFailed   NotificationKind = "delivery_failed"
+	NotifyTooLarge         NotificationKind = "too_large"
+	NotifyReminderDueSoon  NotificationKind = "reminder_due_soon"
+	NotifyReminderDue      NotificationKind = "reminder_due"
+	NotifyOverdueDigest    NotificationKind = "overdue_digest"
+)
+
+// Role is a staff member's role; it decides what they may command.
+type Role string
+
+// Staff roles.
+const (
+	RoleStaff   Role = "staff"   // may command protocols held by one of their units
+	RoleManager Role = "manager" // also reassigns within their units
+	RoleAdmin   Role = "admin"   // anywhere
+)
+
+// Organization is the body running this instance (one per database).
+type Organization struct {
+	Name             string
+	NUPUnit          string   // 5-digit code of the protocolling unit (NUP)
+	Address          string   // service address, lower-case, e.g. protocolo@orgao.example.gov.br
+	Timezone         string   // IANA name, e.g. America/Maceio
+	Holidays         []string // local holidays, YYYY-MM-DD
+	OptionalHolidays bool     // Carnaval and Corpus Christi count as holidays
+	AuthservIDs      []string // trusted Authentication-Results producers (RFC 8601)
+	TagWord          string   // word of the subject tag, default "Protocolo"
+	DefaultTypeCode  string   // type of mail to the plain service address
+}
+
+// Location returns the organization's time zone, or America/Sao_Paulo when
+// the name is unknown to this system's zoneinfo.
+func (o Organization) Location() *time.Location {
+	if loc, err := time.LoadLocation(o.Timezone); err == nil {
+		return loc
+	}
+	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// Unit is an organizational unit (unidade).
+type Unit struct {
+	ID     int64
+	Code   string // e.g. GCOM
+	Name   string
+	Email  string // shared mailbox for informational copies; "" when none
+	Active bool
+}
+
+// Staff is a staff member (servidor / atendente).
+type Staff struct {
+	ID      int64
+	Email   string
+	Name    string
+	Role    Role
+	UnitIDs []int64
+	Active  bool
+}
+
+// ProtocolType is a pre-registered type of request (tipo de protocolo).
+type ProtocolType struct {
+	ID          int64
+	Code        string
+	Name        string
+	Description string
+	UnitID      int64      // default destination unit
+	Addresses   []string   // mail to these addresses opens this type
+	Deadline    string     // default deadline spec (5d, 5du, 48h) or ""
+	Visibility  Visibility // default visibility of staff dispatches
+}
+
+// Person is a requester or other requester (requerente).
+type Person struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Document string `json:"document"` // CPF/CNPJ normalized (digits and upper-case letters)
+	Account  string `json:"account"`  // matrícula
+	Phone    string `json:"phone"`
+}
+
+// Address is a mailbox: display name and addr-spec (lower-case).
+type Address struct {
+	Name  string
+	Email string
+}

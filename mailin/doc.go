@@ -1,0 +1,7 @@
+// Package mailin turns incoming e-mail into calls on core: MIME parsing
+// (go-message with its charset package), reply extraction, loop and bounce
+// detection, threading (signed reply token, In-Reply-To/References, subject
+// tag), the pipe entry used by `tramita ingest`, and (later) the IMAP poller.
+//
+// mailin depends on core; core never imports mailin.
+package mailin
