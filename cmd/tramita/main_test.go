@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/examples"
+	"github.com/tramita/tramita/internal/testdb"
+)
+
+// cli runs one command line in-process and returns exit code, stdout and stderr.
+func cli(t *testing.T, stdin []byte, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, bytes.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func setupCLI(t *testing.T) {
+	t.Helper()
+	_, url := testdb.New(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("TRAMITA_SECRET", "1:cli-test-secret-long-enough")
+	t.Setenv("TRAMITA_LOG_LEVEL", "error")
+	if code, _, stderr := cli(t, nil, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, stderr)
+	}
+	f := t.TempDir() + "/org.yaml"
+	if err := os.WriteFile(f, examples.OrgYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, nil, "org", "apply", f); code != 0 {
+		t.Fatalf("org apply: %d %s", code, stderr)
+	}
+	code, out, stderr := cli(t, nil, "org", "apply", f, "--json")
+	if code != 0 || strings.TrimSpace(out) != `{"created":0,"updated":0,"deactivated":0}` {
+		t.Fatalf("second org apply: %d %q %s", code, out, stderr)
+	}
+}
+
+func TestCLIIngestAndShow(t *testing.T) {
+	setupCLI(t)
+	mail1, _ := examples.MailFile("01-vazamento.eml")
+	mail2, _ := examples.MailFile("02-vazamento-resposta.eml")
+
+	code, out, stderr := cli(t, mail1, "ingest", "--json")
+	if code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	var res core.IngestResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("ingest --json printed %q: %v", out, err)
+	}
+	if res.Outcome != "created" || res.Step != 1 {
+		t.Fatalf("ingest: %+v", res)
+	}
+	if _, err := core.ParseNumber(res.Protocol); err != nil {
+		t.Fatalf("number %q: %v", res.Protocol, err)
+	}
+	got := map[string]string{}
+	for _, n := range res.Notifications {
+		got[string(n.Kind)+" "+strings.Join(n.To, ",")] = "x"
+	}
+	for _, want := range []string{"ack joana.cidada@example.org", "unit_notice bruno.lima@saneamento.example.gov.br",
+		"unit_notice operacoes@saneamento.example.gov.br"} {
+		if got[want] == "" {
+			t.Errorf("notification %q missing in %v", want, res.Notifications)
+		}
+	}
+
+	code, out, _ = cli(t, mail2, "ingest", "--json")
+	if code != 0 || !strings.Contains(out, `"outcome":"appended"`) || !strings.Contains(out, res.Protocol) {
+		t.Fatalf("reply: exit %d %s", code, out)
+	}
+	code, out, _ = cli(t, mail2, "ingest", "--json")
+	if code != 0 || !strings.Contains(out, `"outcome":"duplicate"`) {
+		t.Fatalf("same reply again: exit %d %s", code, out)
+	}
+
+	// show accepts the number without punctuation.
+	digits := strings.NewReplacer(".", "", "/", "", "-", "").Replace(res.Protocol)
+	code, out, stderr = cli(t, nil, "show", digits, "--json")
+	if code != 0 {
+		t.Fatalf("show: exit %d %s", code, stderr)
+	}
+	var v core.ProtocolView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Number != res.Protocol || v.Status != "open" || v.Type != "VAZAMENTO" || v.Unit != "GOPE" || v.AccessKey == "" ||
+		v.Deadline == nil || v.Requester == nil || v.Requester.Email != "joana.cidada@example.org" {
+		t.Errorf("show: %+v", v)
+	}
+	if len(v.Steps) != 2 || v.Steps[1].Kind != "message" || strings.Contains(v.Steps[1].Text, "escreveu") ||
+		!strings.Contains(v.Steps[1].Text, "buraco na calçada") {
+		t.Errorf("steps: %+v", v.Steps)
+	}
+	var raw map[string]any
+	_ = json.Unmarshal([]byte(out), &raw)
+	for _, key := range []string{"number", "access_key", "status", "type", "unit", "subject", "opened_at", "deadline",
+		"requester", "other_requester", "participants", "steps", "notifications"} {
+		if _, ok := raw[key]; !ok {
+			t.Errorf("show --json lacks %q", key)
+		}
+	}
+	code, out, _ = cli(t, nil, "show", res.Protocol)
+	if code != 0 || !strings.Contains(out, "Vazamento na calçada") || !strings.Contains(out, "Trâmites:") {
+		t.Errorf("show (text): exit %d\n%s", code, out)
+	}
+}
+
+func TestCLIExitCodes(t *testing.T) {
+	setupCLI(t)
+	if code, _, _ := cli(t, nil, "show", "23037.000001/2026-00"); code != exitUsage {
+		t.Errorf("wrong check digit: exit %d, want %d", code, exitUsage)
+	}
+	n := core.Number{Unit: "23037", Seq: 999, Year: 2026}
+	if code, _, _ := cli(t, nil, "show", n.String()); code != exitNotFound {
+		t.Errorf("unknown protocol: exit %d, want %d", code, exitNotFound)
+	}
+	if code, _, _ := cli(t, nil, "bogus"); code != exitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+
+	// Too large: stored, answered once, outcome rejected.
+	t.Setenv("TRAMITA_MAX_MESSAGE_BYTES", "200")
+	mail1, _ := examples.MailFile("01-vazamento.eml")
+	code, out, _ := cli(t, mail1, "ingest", "--json")
+	if code != 0 || !strings.Contains(out, `"outcome":"rejected"`) || !strings.Contains(out, `"kind":"too_large"`) {
+		t.Errorf("too large: exit %d %s", code, out)
+	}
+	os.Unsetenv("TRAMITA_MAX_MESSAGE_BYTES")
+
+	// A message that can never be processed is quarantined (exit 0), listed and retried.
+	bad := []byte("Subject: sem remetente\r\nMessage-ID: <nofrom@example.org>\r\n\r\nSem From.\r\n")
+	code, out, _ = cli(t, bad, "ingest", "--json")
+	if code != 0 || !strings.Contains(out, `"outcome":"failed"`) {
+		t.Fatalf("unprocessable: exit %d %s", code, out)
+	}
+	code, out, _ = cli(t, nil, "failed", "list", "--json")
+	var list []core.FailedMessage
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
+		t.Fatalf("failed list: exit %d %s", code, out)
+	}
+	code, out, _ = cli(t, nil, "failed", "retry", "1"+strings.Repeat("0", 6), "--json")
+	if code != exitNotFound {
+		t.Errorf("retry of an unknown id: exit %d %s", code, out)
+	}
+
+	// The database down is a temporary failure: EX_TEMPFAIL so the MTA retries.
+	t.Setenv("DATABASE_URL", "postgres://tramita:tramita@127.0.0.1:1/tramita?sslmode=disable&connect_timeout=2")
+	if code, _, stderr := cli(t, mail1, "ingest"); code != exitTempFail {
+		t.Errorf("database down: exit %d, want %d (%s)", code, exitTempFail, stderr)
+	}
+}
