@@ -68,7 +68,14 @@ type Inbound struct {
 	ClassReason string
 	Bounce      []BounceRecipient // for ClassBounce: recipients the report names
 
-	Match    Match
+	Match Match
+	// SenderVerified is true when an Authentication-Results header from a
+	// trusted authserv-id says the From address passed DMARC (or aligned
+	// DKIM); with a registered staff From, it authenticates commands.
+	SenderVerified bool
+	// AuthReason explains SenderVerified for the log and the rejection notice.
+	AuthReason string
+
 	TooLarge bool     // over the size limit: stored, answered once, not processed
 	Problems []string // parse problems, recorded for staff
 }

@@ -115,7 +115,7 @@ func (it *ingestTx) run(ctx context.Context) error {
 	case in.Match.ProtocolID != 0:
 		err = it.appendMessage(ctx)
 	default:
-		err = it.open(ctx)
+		err = it.openOrCommand(ctx)
 	}
 	if err != nil {
 		return err
@@ -252,14 +252,12 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 	it.result.Outcome = OutcomeAppended
 	it.result.Reason = "threaded by " + it.in.Match.Rule
 	if staff != nil {
+		if parsed := ParseCommands(it.in.Text); len(parsed.Commands) > 0 {
+			return it.staffCommands(ctx, &p, staff, parsed)
+		}
 		// A staff reply without commands is a dispatch: recorded, nobody
 		// outside the unit is told (DESIGN.md, "Staff commands").
-		var vis Visibility
-		if err := it.tx.QueryRow(ctx, `SELECT visibility FROM protocol_types WHERE id = $1`, p.TypeID).Scan(&vis); err != nil {
-			return fmt.Errorf("loading type visibility: %w", err)
-		}
-		_, err := it.addStep(ctx, p, stepSpec{kind: StepDispatch, visibility: vis, staffID: staff.ID, fromUnit: p.UnitID})
-		return err
+		return it.staffDispatch(ctx, p, staff)
 	}
 	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepMessage, visibility: Public, fromUnit: 0, toUnit: p.UnitID})
 	if err != nil {
@@ -287,6 +285,23 @@ func (it *ingestTx) senderStaff(ctx context.Context) (*Staff, error) {
 		return nil, fmt.Errorf("looking up sender staff: %w", err)
 	}
 	return &st, nil
+}
+
+// openOrCommand opens a protocol for a new message, unless it is a staff
+// member's message with commands (opening on someone's behalf).
+func (it *ingestTx) openOrCommand(ctx context.Context) error {
+	if it.in.From.Email != "" {
+		if parsed := ParseCommands(it.in.Text); len(parsed.Commands) > 0 {
+			staff, err := it.senderStaff(ctx)
+			if err != nil {
+				return err
+			}
+			if staff != nil {
+				return it.staffCommands(ctx, nil, staff, parsed)
+			}
+		}
+	}
+	return it.open(ctx)
 }
 
 // open creates a new protocol from the message.

@@ -44,52 +44,72 @@ type stepSpec struct {
 	fromUnit   int64
 	toUnit     int64
 	deadline   *time.Time
-	fullText   bool // use the whole text (an opening) rather than the extracted reply
+	fullText   bool   // use the whole text (an opening) rather than the extracted reply
+	text       string // with setText: this text instead of the message's
+	setText    bool
+	bare       bool // a step caused by a command: no files, HTML or Message-ID of the message
 }
 
 // addStep appends a step carrying the incoming message (text, HTML and
 // attachments) to p, indexes the message's Message-ID for threading and
 // touches the protocol. It fills the result's protocol and step number.
 func (it *ingestTx) addStep(ctx context.Context, p protocolRow, sp stepSpec) (int64, error) {
+	return it.addStepTx(ctx, it.tx, p, sp)
+}
+
+// addStepTx is addStep on db (the ingest transaction or a savepoint in it).
+func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp stepSpec) (int64, error) {
 	in := it.in
 	text := strings.TrimSpace(in.Text)
 	if sp.fullText || text == "" {
 		text = strings.TrimSpace(in.FullText)
 	}
+	if sp.setText {
+		text = sp.text
+	}
+	author, authorName := strings.ToLower(in.From.Email), in.From.Name
+	fullText := in.FullText
+	if sp.bare {
+		fullText = ""
+	}
 	var n int
 	var stepID int64
-	err := it.tx.QueryRow(ctx, `
+	err := db.QueryRow(ctx, `
 		INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
 			visibility, text, full_text, html, deadline, raw_message_id)
 		VALUES ($1, (SELECT coalesce(max(n), 0) + 1 FROM steps WHERE protocol_id = $1), $2, $3, $4, $5, nullif($6, 0),
 			nullif($7, 0), nullif($8, 0), $9, $10, $11, '', $12, $13)
 		RETURNING id, n`,
-		p.ID, sp.kind, it.now, strings.ToLower(in.From.Email), in.From.Name, sp.staffID, sp.fromUnit, sp.toUnit,
-		sp.visibility, text, in.FullText, sp.deadline, it.rawID).Scan(&stepID, &n)
+		p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
+		sp.visibility, text, fullText, sp.deadline, it.rawID).Scan(&stepID, &n)
 	if err != nil {
 		return 0, fmt.Errorf("adding %s step: %w", sp.kind, err)
 	}
+	if sp.bare {
+		it.result.Protocol, it.result.Step = p.Number, n
+		return stepID, nil
+	}
 	html := in.HTML
 	for i, a := range in.Attachments {
-		id, err := storeAttachment(ctx, it.tx, p.ID, stepID, a)
+		id, err := storeAttachment(ctx, db, p.ID, stepID, a)
 		if err != nil {
 			return 0, err
 		}
 		html = strings.ReplaceAll(html, `"attachment:`+strconv.Itoa(i)+`"`, `"anexo:`+strconv.FormatInt(id, 10)+`"`)
 	}
 	if html != "" {
-		if _, err := it.tx.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, stepID, html); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, stepID, html); err != nil {
 			return 0, fmt.Errorf("saving HTML of step: %w", err)
 		}
 	}
 	if in.MessageID != "" {
-		if _, err := it.tx.Exec(ctx, `INSERT INTO message_index (message_id, protocol_id, direction, step_id) VALUES ($1, $2, 'in', $3)
+		if _, err := db.Exec(ctx, `INSERT INTO message_index (message_id, protocol_id, direction, step_id) VALUES ($1, $2, 'in', $3)
 			ON CONFLICT DO NOTHING`, in.MessageID, p.ID, stepID); err != nil {
 			return 0, fmt.Errorf("indexing Message-ID: %w", err)
 		}
 	}
 	if sp.kind != StepAutoReply && sp.kind != StepBounce {
-		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET updated_at = $2 WHERE id = $1`, p.ID, it.now); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE protocols SET updated_at = $2 WHERE id = $1`, p.ID, it.now); err != nil {
 			return 0, fmt.Errorf("touching protocol: %w", err)
 		}
 	}

@@ -33,6 +33,7 @@ type harness struct {
 	svc  *core.Service
 	pool *pgxpool.Pool
 	ing  *mailin.Ingester
+	keys *core.Keyring
 }
 
 func newHarness(t *testing.T) *harness {
@@ -64,13 +65,30 @@ func newHarness(t *testing.T) *harness {
 			Code  string `yaml:"code"`
 			Name  string `yaml:"name"`
 			Email string `yaml:"email"`
-		}{Code: "GTI", Name: "Gerência de TI", Email: "ti@orgao.example.gov.br"})
+		}{Code: "GTI", Name: "Gerência de Tecnologia da Informação", Email: "ti@orgao.example.gov.br"},
+		struct {
+			Code  string `yaml:"code"`
+			Name  string `yaml:"name"`
+			Email string `yaml:"email"`
+		}{Code: "DIR", Name: "Diretoria"})
 	spec.Staff = append(spec.Staff, struct {
 		Email string   `yaml:"email"`
 		Name  string   `yaml:"name"`
 		Units []string `yaml:"units"`
 		Role  string   `yaml:"role"`
-	}{Email: "paula.servidora@orgao.example.gov.br", Name: "Paula Servidora", Units: []string{"PROT"}, Role: "staff"})
+	}{Email: "paula.servidora@orgao.example.gov.br", Name: "Paula Servidora", Units: []string{"PROT"}, Role: "staff"},
+		struct {
+			Email string   `yaml:"email"`
+			Name  string   `yaml:"name"`
+			Units []string `yaml:"units"`
+			Role  string   `yaml:"role"`
+		}{Email: "gustavo.ti@orgao.example.gov.br", Name: "Gustavo Técnico", Units: []string{"GTI"}, Role: "staff"},
+		struct {
+			Email string   `yaml:"email"`
+			Name  string   `yaml:"name"`
+			Units []string `yaml:"units"`
+			Role  string   `yaml:"role"`
+		}{Email: "marta.diretora@orgao.example.gov.br", Name: "Marta Diretora", Units: []string{"DIR"}, Role: "admin"})
 	spec.Types = append(spec.Types, struct {
 		Code        string   `yaml:"code"`
 		Name        string   `yaml:"name"`
@@ -79,11 +97,20 @@ func newHarness(t *testing.T) *harness {
 		Addresses   []string `yaml:"addresses"`
 		Deadline    string   `yaml:"deadline"`
 		Visibility  string   `yaml:"visibility"`
-	}{Code: "OUTROS", Name: "Outros", Unit: "PROT", Deadline: "5du"})
+	}{Code: "OUTROS", Name: "Outros", Unit: "PROT", Deadline: "5du"},
+		struct {
+			Code        string   `yaml:"code"`
+			Name        string   `yaml:"name"`
+			Description string   `yaml:"description"`
+			Unit        string   `yaml:"unit"`
+			Addresses   []string `yaml:"addresses"`
+			Deadline    string   `yaml:"deadline"`
+			Visibility  string   `yaml:"visibility"`
+		}{Code: "SUPORTE", Name: "Suporte técnico", Unit: "GTI", Addresses: []string{"suporte@orgao.example.gov.br"}, Visibility: "public"})
 	if _, err := svc.ApplyOrg(context.Background(), &spec); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, svc: svc, pool: pool, ing: &mailin.Ingester{Core: svc, Log: log}}
+	return &harness{t: t, svc: svc, pool: pool, ing: &mailin.Ingester{Core: svc, Log: log}, keys: keys}
 }
 
 // seed creates protocol number (as if opened earlier) with its requester,

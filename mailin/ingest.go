@@ -100,6 +100,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 		}
 	}
 	in.Recipients = recipients(m)
+	in.SenderVerified, in.AuthReason = VerifySender(m, org.AuthservIDs)
 	in.Problems = m.Problems
 	if m.Report != nil {
 		for _, r := range m.Report.Recipients {

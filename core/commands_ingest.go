@@ -1,0 +1,232 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// authenticated reports whether the message proves it comes from st:
+// a signed staff token for st (rule 1), or a From equal to st's registered
+// address that passed DMARC/aligned DKIM per a trusted
+// Authentication-Results header (RFC 8601). It returns why not, otherwise.
+func (it *ingestTx) authenticated(st *Staff) (bool, string) {
+	if it.in.Match.Rule == "token" && it.in.Match.StaffID == st.ID {
+		return true, "signed staff token"
+	}
+	if it.in.SenderVerified && strings.EqualFold(it.in.From.Email, st.Email) {
+		return true, "DMARC/DKIM pass: " + it.in.AuthReason
+	}
+	reason := it.in.AuthReason
+	if reason == "" {
+		reason = "sem endereço de resposta assinado e sem autenticação DMARC/DKIM de um servidor confiável"
+	}
+	return false, reason
+}
+
+// staffCommands handles a message from staff member st that starts with
+// `#` lines. Authenticated: the commands run (all or none) and st gets a
+// transcript. Otherwise the text is recorded as written and a rejection
+// notice goes to st's registered address. p is nil for a message that
+// matched no protocol (staff opening a protocol on someone's behalf).
+func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff, parsed ParsedCommands) error {
+	if ok, reason := it.authenticated(st); !ok {
+		it.s.log.Warn("commands from an unauthenticated staff address", "staff_id", st.ID, "reason", reason)
+		if err := it.rejectedNotice(ctx, p, st, reason); err != nil {
+			return err
+		}
+		if p == nil {
+			return it.open(ctx)
+		}
+		return it.staffDispatch(ctx, *p, st)
+	}
+	full, err := loadStaff(ctx, it.tx, st.ID)
+	if err != nil {
+		return err
+	}
+	sp, err := it.tx.Begin(ctx) // savepoint: all commands or none
+	if err != nil {
+		return fmt.Errorf("starting commands: %w", err)
+	}
+	defer sp.Rollback(ctx) //nolint:errcheck // no-op after commit
+	r := &commandRun{it: it, tx: sp, staff: full, cal: NewCalendar(it.org), parsed: parsed}
+	saved := it.result.Notifications
+	var opened *openedOnBehalf
+	if p == nil {
+		opened, err = r.openOnBehalf(ctx)
+		if err != nil {
+			return err
+		}
+	} else {
+		r.p = *p
+	}
+	if !r.failed {
+		if err := r.validate(ctx); err != nil {
+			return err
+		}
+	}
+	if !r.failed {
+		if err := r.apply(ctx); err != nil {
+			return err
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("applying commands: %w", err)
+		}
+	} else {
+		if err := sp.Rollback(ctx); err != nil {
+			return fmt.Errorf("discarding commands: %w", err)
+		}
+		it.result.Notifications = saved[:len(saved):len(saved)]
+		opened = nil
+		it.result.Protocol, it.result.Step = "", 0
+		if p != nil {
+			it.result.Protocol = p.Number
+		}
+	}
+	it.result.Outcome = OutcomeCommands
+	it.result.Reason = fmt.Sprintf("%d command(s) %s", len(parsed.Commands), map[bool]string{true: "applied", false: "refused"}[!r.failed])
+	data := map[string]any{"lines": r.lines, "applied": !r.failed}
+	if r.help {
+		data["help"] = HelpText
+	}
+	protocolID := int64(0)
+	if p != nil {
+		protocolID = p.ID
+	}
+	if opened != nil {
+		protocolID = opened.id
+		data["number"], data["access_key"] = opened.number, opened.accessKey
+	}
+	return it.queue(ctx, Notification{Kind: NotifyCommandResult, ProtocolID: protocolID, StepID: r.stepText,
+		To: []string{st.Email}, StaffID: st.ID, Data: data})
+}
+
+// staffDispatch records a staff message without (accepted) commands as a
+// dispatch with the type's default visibility; nobody outside the unit is told.
+func (it *ingestTx) staffDispatch(ctx context.Context, p protocolRow, st *Staff) error {
+	var vis Visibility
+	if err := it.tx.QueryRow(ctx, `SELECT visibility FROM protocol_types WHERE id = $1`, p.TypeID).Scan(&vis); err != nil {
+		return fmt.Errorf("loading type visibility: %w", err)
+	}
+	it.result.Outcome = OutcomeAppended
+	_, err := it.addStep(ctx, p, stepSpec{kind: StepDispatch, visibility: vis, staffID: st.ID, fromUnit: p.UnitID})
+	return err
+}
+
+// rejectedNotice tells the registered address of st that commands were not
+// applied, and why (never the unverified From).
+func (it *ingestTx) rejectedNotice(ctx context.Context, p *protocolRow, st *Staff, reason string) error {
+	n := Notification{Kind: NotifyCommandRejected, To: []string{st.Email}, StaffID: st.ID,
+		Data: map[string]any{"reason": reason, "subject": it.in.Subject, "from": it.in.From.Email}}
+	if p != nil {
+		n.ProtocolID = p.ID
+	}
+	return it.queue(ctx, n)
+}
+
+type openedOnBehalf struct {
+	id        int64
+	number    string
+	accessKey string
+}
+
+// openOnBehalf opens a protocol for the person of #requerente (the other
+// requester), with the type of #tipo or the routed one. The #requerente and
+// #tipo lines are consumed here; the other commands then run on the new
+// protocol. The acknowledgement goes to the requester's e-mail, not to the
+// staff member, who gets the number and access key in the transcript.
+func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) {
+	var person *Person
+	var typeRef string
+	var rest []Command
+	for _, c := range r.parsed.Commands {
+		switch {
+		case c.Name == CmdRequester && c.Err == "":
+			person = c.Fields
+			r.lines = append(r.lines, TranscriptLine{Line: c.Line, OK: true, Result: "requerente: " + describePerson(*c.Fields)})
+		case c.Name == CmdType && c.Err == "":
+			typeRef = c.Arg
+			r.lines = append(r.lines, TranscriptLine{Line: c.Line, OK: true, Result: "tipo: " + c.Arg})
+		default:
+			rest = append(rest, c)
+		}
+	}
+	r.parsed.Commands = rest
+	fail := func(line, msg string) (*openedOnBehalf, error) {
+		r.lines = append(r.lines, TranscriptLine{Line: line, Result: msg})
+		r.failed = true
+		return nil, nil
+	}
+	if person == nil {
+		return fail("(abertura)", "para abrir um protocolo em nome de alguém, informe #requerente com Nome:, CPF/CNPJ: e E-mail:")
+	}
+	var ty ProtocolType
+	var err error
+	if typeRef != "" {
+		if ty, err = resolveType(ctx, r.tx, typeRef); err != nil {
+			return fail("#tipo "+typeRef, err.Error())
+		}
+	} else if ty, err = r.it.routeType(ctx); err != nil {
+		return nil, err
+	}
+	it := r.it
+	num, err := allocateNumber(ctx, r.tx, it.org.NUPUnit, it.now.In(it.org.Location()).Year())
+	if err != nil {
+		return nil, err
+	}
+	subject := strings.TrimSpace(it.in.Subject)
+	if subject == "" {
+		subject = "(sem assunto)"
+	}
+	var deadline *time.Time
+	if ty.Deadline != "" {
+		if d, err := ParseDuration(ty.Deadline); err == nil {
+			due := r.cal.Due(it.now, d)
+			deadline = &due
+		}
+	}
+	o := &openedOnBehalf{number: num.String(), accessKey: NewAccessKey()}
+	err = r.tx.QueryRow(ctx, `INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+		o.number, num.Year, num.Seq, o.accessKey, ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&o.id)
+	if err != nil {
+		return nil, fmt.Errorf("creating protocol: %w", err)
+	}
+	var email *string
+	if person.Email != "" {
+		email = &person.Email
+	}
+	if _, err := r.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, document, account, phone)
+		VALUES ($1, 'other_requester', $2, $3, $4, $5, $6)`, o.id, email, person.Name, person.Document, person.Account, person.Phone); err != nil {
+		return nil, fmt.Errorf("adding requester: %w", err)
+	}
+	r.p = protocolRow{ID: o.id, Number: o.number, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
+	stepID, err := it.addStepTx(ctx, r.tx, r.p, stepSpec{kind: StepOpened, visibility: Public, staffID: r.staff.ID,
+		toUnit: ty.UnitID, deadline: deadline, text: strings.TrimSpace(r.parsed.Dispatch), setText: true})
+	if err != nil {
+		return nil, err
+	}
+	r.stepText = stepID
+	r.parsed.Dispatch = "" // the text is the opening; later commands carry no dispatch of their own
+	if deadline != nil {
+		if _, err := r.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2 WHERE id = $1`, o.id, stepID); err != nil {
+			return nil, fmt.Errorf("setting deadline step: %w", err)
+		}
+	}
+	if email != nil {
+		n := Notification{Kind: NotifyAck, ProtocolID: o.id, StepID: stepID, RawMessageID: it.rawID, To: []string{*email},
+			Data: map[string]any{"on_behalf": true}}
+		ok, err := enqueue(ctx, r.tx, it.org, &n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
+		}
+	}
+	if err := r.queueUnit(ctx, r.p, stepID, map[string]any{"event": "opened"}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
