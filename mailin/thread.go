@@ -65,7 +65,9 @@ func (t *Threader) Thread(ctx context.Context, m *Message, class core.MessageCla
 		}
 		claims, err := t.Keys.Verify(tok, sender)
 		if err != nil {
-			t.log().Warn("reply token rejected", "error", err)
+			if !errors.Is(err, core.ErrTokenMalformed) { // a type alias such as protocolo+ligacao is no token
+				t.log().Warn("reply token rejected", "error", err)
+			}
 			continue
 		}
 		if _, err := t.Lookup.ProtocolByID(ctx, claims.ProtocolID); err != nil {
