@@ -33,6 +33,7 @@ type commandRun struct {
 	forwardTo      *Unit
 	deadline       *time.Time
 	deadlineSet    bool // #prazo given (deadline nil = remove)
+	deadlineBiz    bool // the deadline was given in business days
 	visibility     Visibility
 	reply, note    bool
 	closeIt        bool
@@ -174,6 +175,9 @@ func (r *commandRun) validateOne(ctx context.Context, c Command, status *Status)
 			return "", err
 		}
 		r.deadlineSet = true
+		if d, err := ParseDuration(c.Arg); err == nil && d.Unit == UnitBusinessDays {
+			r.deadlineBiz = true
+		}
 		if remove {
 			r.deadline = nil
 			return "prazo removido", nil

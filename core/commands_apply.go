@@ -108,8 +108,8 @@ func (r *commandRun) apply(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE protocols SET unit_id = $2, deadline = $3, deadline_step_id = $4 WHERE id = $1`,
-			p.ID, r.forwardTo.ID, sp.deadline, stepID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET unit_id = $2, deadline = $3, deadline_step_id = $4, deadline_business = $5 WHERE id = $1`,
+			p.ID, r.forwardTo.ID, sp.deadline, stepID, r.deadlineBiz); err != nil {
 			return fmt.Errorf("forwarding: %w", err)
 		}
 		from := p.UnitID
@@ -129,7 +129,8 @@ func (r *commandRun) apply(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE protocols SET deadline = $2, deadline_step_id = $3 WHERE id = $1`, p.ID, r.deadline, stepID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET deadline = $2, deadline_step_id = $3, deadline_business = $4 WHERE id = $1`,
+			p.ID, r.deadline, stepID, r.deadlineBiz); err != nil {
 			return fmt.Errorf("setting deadline: %w", err)
 		}
 	}

@@ -210,7 +210,8 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 	r.stepText = stepID
 	r.parsed.Dispatch = "" // the text is the opening; later commands carry no dispatch of their own
 	if deadline != nil {
-		if _, err := r.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2 WHERE id = $1`, o.id, stepID); err != nil {
+		if _, err := r.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2, deadline_business = $3 WHERE id = $1`,
+			o.id, stepID, strings.HasSuffix(strings.ToLower(ty.Deadline), "du")); err != nil {
 			return nil, fmt.Errorf("setting deadline step: %w", err)
 		}
 	}

@@ -358,7 +358,8 @@ func (it *ingestTx) open(ctx context.Context) error {
 		return err
 	}
 	if deadline != nil {
-		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2 WHERE id = $1`, p.ID, stepID); err != nil {
+		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2, deadline_business = $3 WHERE id = $1`,
+			p.ID, stepID, strings.HasSuffix(strings.ToLower(ty.Deadline), "du")); err != nil {
 			return fmt.Errorf("setting deadline step: %w", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tramita/tramita/core"
@@ -24,14 +25,25 @@ type env struct {
 	MaxMessageBytes int64  // TRAMITA_MAX_MESSAGE_BYTES, bytes; default 25 MiB
 	LogFormat       string // TRAMITA_LOG_FORMAT: text (default) or json
 	LogLevel        string // TRAMITA_LOG_LEVEL: debug, info (default), warn, error
+	ReminderLead    string // TRAMITA_REMINDER_LEAD: Go duration before a deadline for "due soon"; default 24h
+}
+
+// reminderLead parses TRAMITA_REMINDER_LEAD; 0 (the default lead) when unset or invalid.
+func (e env) reminderLead() time.Duration {
+	d, err := time.ParseDuration(e.ReminderLead)
+	if err != nil {
+		return 0
+	}
+	return d
 }
 
 func loadEnv() env {
 	e := env{
-		DatabaseURL: os.Getenv("DATABASE_URL"),
-		Secret:      os.Getenv("TRAMITA_SECRET"),
-		LogFormat:   os.Getenv("TRAMITA_LOG_FORMAT"),
-		LogLevel:    os.Getenv("TRAMITA_LOG_LEVEL"),
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		Secret:       os.Getenv("TRAMITA_SECRET"),
+		LogFormat:    os.Getenv("TRAMITA_LOG_FORMAT"),
+		LogLevel:     os.Getenv("TRAMITA_LOG_LEVEL"),
+		ReminderLead: os.Getenv("TRAMITA_REMINDER_LEAD"),
 	}
 	if e.DatabaseURL == "" {
 		e.DatabaseURL = DefaultDatabaseURL

@@ -32,6 +32,8 @@ Uso / usage:
   tramita org apply FILE              aplica o arquivo da organização / apply the organization file
   tramita ingest [--json]             processa uma mensagem de stdin / process one message from stdin
   tramita show NUMBER [--json]        mostra um protocolo / show one protocol
+  tramita remind [--at RFC3339] [--digest] [--json]
+                                      uma passada de lembretes de prazo / one reminder pass
   tramita failed list [--json]        mensagens em quarentena / quarantined messages
   tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
   tramita demo                        demonstração local / local demo
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdIngest(ctx, env, args[1:], stdin, stdout, stderr)
 	case "show":
 		err = cmdShow(ctx, env, args[1:], stdout)
+	case "remind":
+		err = cmdRemind(ctx, env, args[1:], stdout, stderr)
 	case "failed":
 		err = cmdFailed(ctx, env, args[1:], stdout, stderr)
 	case "demo":

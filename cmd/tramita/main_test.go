@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
@@ -156,5 +157,36 @@ func TestCLIExitCodes(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://tramita:tramita@127.0.0.1:1/tramita?sslmode=disable&connect_timeout=2")
 	if code, _, stderr := cli(t, mail1, "ingest"); code != exitTempFail {
 		t.Errorf("database down: exit %d, want %d (%s)", code, exitTempFail, stderr)
+	}
+}
+
+func TestCLIRemind(t *testing.T) {
+	setupCLI(t)
+	mail1, _ := examples.MailFile("01-vazamento.eml")
+	if code, _, stderr := cli(t, mail1, "ingest"); code != 0 {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	at := time.Now().Add(72 * time.Hour).Format(time.RFC3339) // VAZAMENTO's 48h deadline has passed
+	code, out, stderr := cli(t, nil, "remind", "--at", at, "--digest", "--json")
+	if code != 0 {
+		t.Fatalf("remind: %d %s", code, stderr)
+	}
+	var res core.RemindResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	got := map[core.NotificationKind]int{}
+	for _, q := range res.Queued {
+		got[q.Kind]++
+	}
+	if got[core.NotifyReminderDue] != 1 || got[core.NotifyOverdueDigest] != 1 {
+		t.Fatalf("remind queued %+v", res.Queued)
+	}
+	code, out, _ = cli(t, nil, "remind", "--at", at, "--json")
+	if code != 0 || !strings.Contains(out, `"queued":[]`) {
+		t.Errorf("second pass: %d %s", code, out)
+	}
+	if code, _, _ := cli(t, nil, "remind", "--at", "tomorrow"); code != exitUsage {
+		t.Errorf("bad --at: exit %d", code)
 	}
 }

@@ -1,0 +1,95 @@
+package mailout
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/tramita/tramita/core"
+)
+
+// Default schedules, in the organization's time zone (cron syntax).
+const (
+	DefaultRemindSchedule = "*/5 * * * *" // a reminder pass every five minutes
+	DefaultDigestSchedule = "0 8 * * 1-5" // the overdue digest at 08:00 on weekdays
+)
+
+// Reminders is what the schedules call on core; both passes are idempotent
+// (uniqueness comes from database keys, not from "the cron fires once").
+type Reminders interface {
+	RemindPass(ctx context.Context, at time.Time, lead time.Duration) (core.RemindResult, error)
+	DigestPass(ctx context.Context, at time.Time) (core.RemindResult, error)
+}
+
+// ScheduleConfig configures the reminder schedules.
+type ScheduleConfig struct {
+	Remind   string         // TRAMITA_REMIND_SCHEDULE; default DefaultRemindSchedule
+	Digest   string         // TRAMITA_DIGEST_SCHEDULE; default DefaultDigestSchedule
+	Lead     time.Duration  // how long before a deadline "due soon" goes out; default core.DefaultReminderLead
+	Location *time.Location // the organization's time zone
+	Now      func() time.Time
+	Logger   *slog.Logger
+	OnQueued func() // called after a pass that queued mail (e.g. Worker.Kick); may be nil
+}
+
+// NewScheduler builds a robfig/cron scheduler running the reminder pass and
+// the overdue digest on their schedules, with panics recovered and a run
+// skipped while the previous one is still running. It returns an error for
+// an invalid schedule. Start it with Start and stop it with Stop.
+func NewScheduler(r Reminders, cfg ScheduleConfig) (*cron.Cron, error) {
+	if cfg.Remind == "" {
+		cfg.Remind = DefaultRemindSchedule
+	}
+	if cfg.Digest == "" {
+		cfg.Digest = DefaultDigestSchedule
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	logger := cron.PrintfLogger(slogPrintf{log})
+	c := cron.New(cron.WithLocation(cfg.Location), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	run := func(name string, pass func(context.Context, time.Time) (core.RemindResult, error)) func() {
+		return func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			res, err := pass(ctx, cfg.Now())
+			if err != nil {
+				log.Error("scheduled pass failed", "pass", name, "error", err)
+				return
+			}
+			if len(res.Queued) > 0 {
+				log.Info("scheduled pass queued mail", "pass", name, "count", len(res.Queued))
+				if cfg.OnQueued != nil {
+					cfg.OnQueued()
+				}
+			}
+		}
+	}
+	remind := func(ctx context.Context, at time.Time) (core.RemindResult, error) {
+		return r.RemindPass(ctx, at, cfg.Lead)
+	}
+	if _, err := c.AddFunc(cfg.Remind, run("remind", remind)); err != nil {
+		return nil, fmt.Errorf("TRAMITA_REMIND_SCHEDULE %q: %w", cfg.Remind, err)
+	}
+	if _, err := c.AddFunc(cfg.Digest, run("digest", r.DigestPass)); err != nil {
+		return nil, fmt.Errorf("TRAMITA_DIGEST_SCHEDULE %q: %w", cfg.Digest, err)
+	}
+	return c, nil
+}
+
+// slogPrintf adapts slog to cron's Printf logger (used for recovered panics
+// and skipped runs).
+type slogPrintf struct{ log *slog.Logger }
+
+func (s slogPrintf) Printf(format string, args ...any) {
+	s.log.Warn("cron: " + fmt.Sprintf(format, args...))
+}
