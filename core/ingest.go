@@ -143,8 +143,26 @@ func (it *ingestTx) duplicate(ctx context.Context, ident []byte) error {
 	return nil
 }
 
+// ackLimited reports whether addr already got AckLimit acknowledgements in
+// the hour before now (a per-sender cap against mail loops and floods).
+func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
+	if it.s.cfg.AckLimit < 0 {
+		return false, nil
+	}
+	var n int
+	err := it.tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2`,
+		addr, it.now.Add(-time.Hour)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("counting acknowledgements: %w", err)
+	}
+	return n >= it.s.cfg.AckLimit, nil
+}
+
 func (it *ingestTx) queue(ctx context.Context, n Notification) error {
 	n.RawMessageID = it.rawID
+	if n.At.IsZero() {
+		n.At = it.now
+	}
 	ok, err := enqueue(ctx, it.tx, it.org, &n)
 	if err != nil {
 		return err
@@ -157,6 +175,7 @@ func (it *ingestTx) queue(ctx context.Context, n Notification) error {
 
 func (it *ingestTx) queueUnit(ctx context.Context, unitID int64, n Notification) error {
 	n.RawMessageID = it.rawID
+	n.At = it.now
 	sent, err := notifyUnit(ctx, it.tx, it.org, unitID, n)
 	if err != nil {
 		return err
@@ -367,7 +386,14 @@ func (it *ingestTx) open(ctx context.Context) error {
 	it.result.Reason = "new protocol of type " + ty.Code
 	// The acknowledgement carries the access key: requester only (Cc'd
 	// participants never get it).
-	if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
+	limited, err := it.ackLimited(ctx, it.answerAddress())
+	if err != nil {
+		return err
+	}
+	if limited {
+		it.result.Reason += fmt.Sprintf("; not acknowledged: %s already got %d acknowledgements in the last hour", it.answerAddress(), it.s.cfg.AckLimit)
+		it.s.log.Warn("acknowledgement limit reached", "protocol", p.Number, "limit", it.s.cfg.AckLimit)
+	} else if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
 		return err
 	}
 	return it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,

@@ -211,3 +211,24 @@ func TestQuarantineAndRetry(t *testing.T) {
 		t.Fatalf("still quarantined after a successful retry: %+v", list)
 	}
 }
+
+func TestAckLimitPerSender(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	acks := 0
+	for i := range 7 {
+		res, err := svc.Ingest(ctx, newMail(i, "flood@example.org"))
+		if err != nil || res.Outcome != core.OutcomeCreated {
+			t.Fatalf("ingest %d: %+v %v", i, res, err)
+		}
+		for _, n := range res.Notifications {
+			if n.Kind == core.NotifyAck {
+				acks++
+			}
+		}
+	}
+	if acks != core.DefaultAckLimit {
+		t.Fatalf("%d acknowledgements to one sender in an hour, want %d", acks, core.DefaultAckLimit)
+	}
+}

@@ -5,7 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
+
+// nullTime is nil for the zero time, so SQL can fall back to a default.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
 
 // Notification is one queued outbound mail (a row of the outbox).
 type Notification struct {
@@ -22,6 +31,7 @@ type Notification struct {
 	DedupeKey    string // non-empty: at most one notification with this key, ever
 	MessageID    string // assigned when queued, without angle brackets
 	InReplyTo    string // previous message of the protocol to this recipient, or ""
+	At           time.Time // when it was queued (the service clock); zero means the database's now()
 }
 
 // enqueue queues n in tx (the transaction of the change that causes it) and
@@ -70,12 +80,13 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 	}
 	err = tx.QueryRow(ctx, `
 		INSERT INTO notifications (kind, protocol_id, step_id, raw_message_id, to_addrs, cc_addrs, staff_id, unit_id,
-			message_id, in_reply_to, data, status, dedupe_key)
-		VALUES ($1, nullif($2, 0), nullif($3, 0), nullif($4, 0), $5, $6, nullif($7, 0), nullif($8, 0), $9, nullif($10, ''), $11, $12, nullif($13, ''))
+			message_id, in_reply_to, data, status, dedupe_key, created_at)
+		VALUES ($1, nullif($2, 0), nullif($3, 0), nullif($4, 0), $5, $6, nullif($7, 0), nullif($8, 0), $9, nullif($10, ''), $11, $12,
+			nullif($13, ''), coalesce($14, now()))
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
 		n.Kind, n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc, n.StaffID, n.UnitID,
-		n.MessageID, n.InReplyTo, data, status, n.DedupeKey).Scan(&n.ID)
+		n.MessageID, n.InReplyTo, data, status, n.DedupeKey, nullTime(n.At)).Scan(&n.ID)
 	if err != nil {
 		if isNoRows(err) {
 			return false, nil

@@ -27,11 +27,18 @@ type Config struct {
 	// MaxMessageBytes is the largest message processed in full, in bytes
 	// (TRAMITA_MAX_MESSAGE_BYTES). Default 25 MiB.
 	MaxMessageBytes int64
+	// AckLimit is the most acknowledgements one address gets per hour
+	// (TRAMITA_ACK_LIMIT); further new protocols from it are opened but not
+	// acknowledged. Default 5; negative means no limit.
+	AckLimit int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultAckLimit is the default number of acknowledgements per address per hour.
+const DefaultAckLimit = 5
 
 // DefaultMaxMessageBytes is the default message size limit: 25 MiB.
 const DefaultMaxMessageBytes = 25 << 20
@@ -51,6 +58,9 @@ func NewService(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.AckLimit == 0 {
+		cfg.AckLimit = DefaultAckLimit
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -20,3 +20,6 @@ CREATE TABLE digests_sent (
     queued_at  timestamptz NOT NULL,
     PRIMARY KEY (unit_id, day)
 );
+
+-- Per-recipient look-ups on the outbox (acknowledgement cap, threading).
+CREATE INDEX notifications_to ON notifications USING gin (to_addrs);
