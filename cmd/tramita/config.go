@@ -23,6 +23,7 @@ type env struct {
 	DatabaseURL     string // DATABASE_URL
 	Secret          string // TRAMITA_SECRET: reply-token keys, "ID:SECRET[,ID:SECRET…]" or one secret
 	MaxMessageBytes int64  // TRAMITA_MAX_MESSAGE_BYTES, bytes; default 25 MiB
+	AckLimit        int    // TRAMITA_ACK_LIMIT: acknowledgements per address per hour; default 5, -1 = none
 	LogFormat       string // TRAMITA_LOG_FORMAT: text (default) or json
 	LogLevel        string // TRAMITA_LOG_LEVEL: debug, info (default), warn, error
 	ReminderLead    string // TRAMITA_REMINDER_LEAD: Go duration before a deadline for "due soon"; default 24h
@@ -47,6 +48,9 @@ func loadEnv() env {
 	}
 	if e.DatabaseURL == "" {
 		e.DatabaseURL = DefaultDatabaseURL
+	}
+	if v, err := strconv.Atoi(os.Getenv("TRAMITA_ACK_LIMIT")); err == nil && v != 0 {
+		e.AckLimit = v
 	}
 	if v, err := strconv.ParseInt(os.Getenv("TRAMITA_MAX_MESSAGE_BYTES"), 10, 64); err == nil && v > 0 {
 		e.MaxMessageBytes = v
@@ -102,7 +106,7 @@ func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgx
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, Logger: log})
+	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, AckLimit: e.AckLimit, Logger: log})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
