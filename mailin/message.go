@@ -7,7 +7,7 @@ import (
 )
 
 // Address is one mailbox from an address header, with the display name
-// decoded (RFC 2047) and the address lower-cased in its domain part.
+// decoded (RFC 2047) and the whole address lower-cased.
 type Address struct {
 	Name  string // display name, decoded; "" when absent
 	Email string // addr-spec, e.g. "maria@example.org"
