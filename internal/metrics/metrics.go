@@ -1,0 +1,109 @@
+// Package metrics exposes Tramita's Prometheus metrics (/metrics) with
+// github.com/prometheus/client_golang: counts read from the database on
+// each scrape (messages by outcome, notifications by status, outbox depth,
+// protocols by status), the IMAP connection state, and lookup requests.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tramita/tramita/core"
+)
+
+// StatsSource is what the collector reads on each scrape.
+type StatsSource interface {
+	Stats(ctx context.Context) (core.Stats, error)
+}
+
+// Metrics holds the registry and the instruments other parts use.
+type Metrics struct {
+	Registry *prometheus.Registry
+	// LookupRequests counts lookup page requests by HTTP status code.
+	LookupRequests *prometheus.CounterVec
+}
+
+// New builds the registry. imapState, when not nil, returns the poller's
+// state name (connecting, idle, polling, backoff, standby, …).
+func New(src StatsSource, imapState func() string, log *slog.Logger) *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&dbCollector{src: src, log: log})
+	m := &Metrics{Registry: reg, LookupRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tramita_lookup_requests_total", Help: "Public lookup page requests, by HTTP status code.",
+	}, []string{"code"})}
+	reg.MustRegister(m.LookupRequests)
+	if imapState != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tramita_imap_connected", Help: "1 when the IMAP poller holds a connection (idle or polling), else 0.",
+		}, func() float64 {
+			switch imapState() {
+			case "idle", "polling", "processing":
+				return 1
+			}
+			return 0
+		}))
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// InstrumentLookup wraps the lookup page handler to count its requests.
+func (m *Metrics) InstrumentLookup(h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerCounter(m.LookupRequests, h)
+}
+
+var (
+	descMessages      = prometheus.NewDesc("tramita_messages_ingested", "Messages received, by outcome (created, appended, commands, recorded, rejected, failed).", []string{"outcome"}, nil)
+	descNotifications = prometheus.NewDesc("tramita_notifications", "Outbound notifications, by status (queued, sent, failed, held).", []string{"status"}, nil)
+	descOutboxDue     = prometheus.NewDesc("tramita_outbox_due", "Notifications due for delivery now.", nil, nil)
+	descOutboxAge     = prometheus.NewDesc("tramita_outbox_oldest_due_seconds", "Age of the oldest notification due, in seconds.", nil, nil)
+	descProtocols     = prometheus.NewDesc("tramita_protocols", "Protocols, by status.", []string{"status"}, nil)
+	descUp            = prometheus.NewDesc("tramita_database_up", "1 when the database answered the last scrape.", nil, nil)
+)
+
+// dbCollector reads core.Stats on each scrape.
+type dbCollector struct {
+	src StatsSource
+	log *slog.Logger
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descMessages, descNotifications, descOutboxDue, descOutboxAge, descProtocols, descUp} {
+		ch <- d
+	}
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.src.Stats(ctx)
+	if err != nil {
+		if c.log != nil {
+			c.log.Warn("metrics: reading stats", "error", err)
+		}
+		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
+	for k, v := range st.MessagesByOutcome {
+		ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(v), k)
+	}
+	for k, v := range st.NotificationsByState {
+		ch <- prometheus.MustNewConstMetric(descNotifications, prometheus.GaugeValue, float64(v), k)
+	}
+	for k, v := range st.ProtocolsByStatus {
+		ch <- prometheus.MustNewConstMetric(descProtocols, prometheus.GaugeValue, float64(v), k)
+	}
+	ch <- prometheus.MustNewConstMetric(descOutboxDue, prometheus.GaugeValue, float64(st.OutboxDue))
+	ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, st.OldestDue.Seconds())
+}

@@ -1,0 +1,70 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/testdb"
+)
+
+func TestMetricsFromDatabase(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.New(t)
+	keys, _ := core.ParseKeyring("1:metrics-test-secret-long")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := core.NewService(pool, core.Config{Keys: keys, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec core.OrgSpec
+	spec.Organization.Name, spec.Organization.NUPUnit, spec.Organization.Address = "Org", "23037", "protocolo@org.example"
+	spec.Units = append(spec.Units, struct {
+		Code  string `yaml:"code"`
+		Name  string `yaml:"name"`
+		Email string `yaml:"email"`
+	}{Code: "PROT", Name: "Protocolo"})
+	spec.Types = append(spec.Types, struct {
+		Code        string   `yaml:"code"`
+		Name        string   `yaml:"name"`
+		Description string   `yaml:"description"`
+		Unit        string   `yaml:"unit"`
+		Addresses   []string `yaml:"addresses"`
+		Deadline    string   `yaml:"deadline"`
+		Visibility  string   `yaml:"visibility"`
+	}{Code: "OUTROS", Name: "Outros", Unit: "PROT"})
+	ctx := context.Background()
+	if _, err := svc.ApplyOrg(ctx, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(ctx, core.Inbound{Raw: []byte("x"), From: core.Address{Email: "a@example.org"}, Class: core.ClassNormal,
+		Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	state := "idle"
+	m := New(svc, func() string { return state }, log)
+	h := m.InstrumentLookup(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p/x", nil))
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`tramita_messages_ingested{outcome="created"} 1`,
+		`tramita_notifications{status="queued"} 1`, // the ack (PROT has no staff)
+		`tramita_outbox_due 1`,
+		`tramita_protocols{status="open"} 1`,
+		`tramita_database_up 1`,
+		`tramita_imap_connected 1`,
+		`tramita_lookup_requests_total{code="404"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
