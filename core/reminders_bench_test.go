@@ -33,7 +33,7 @@ func BenchmarkReminderDueWork(b *testing.B) {
 		`INSERT INTO units (code, name) SELECT 'U' || g, 'Unidade ' || g FROM generate_series(1, 20) g`,
 		`INSERT INTO protocol_types (code, name, unit_id) VALUES ('OUTROS', 'Outros', 1)`,
 		`INSERT INTO protocols (number, year, seq, access_key, status, type_id, unit_id, subject, opened_at, updated_at, deadline, deadline_step_id)
-		 SELECT '23037.' || lpad(g::text, 6, '0') || '/2026-00', 2026, g, 'K', CASE WHEN g % 100 < 85 THEN 'concluded' ELSE 'open' END,
+		 SELECT '23037.' || lpad((g % 999999 + 1)::text, 6, '0') || '/' || (2026 - g / 999999) || '-00', 2026 - g / 999999, g % 999999 + 1, 'K', CASE WHEN g % 100 < 85 THEN 'concluded' ELSE 'open' END,
 		        1, 1 + g % 20, 'Assunto ' || g, $1::timestamptz - interval '200 days', $1::timestamptz,
 		        $1::timestamptz - interval '30 days' + ((g::bigint * 7919) % 7776000) * interval '1 second', g
 		 FROM generate_series(1, $2::int) g`,
