@@ -72,6 +72,9 @@ func (s *Service) Ingest(ctx context.Context, in Inbound) (IngestResult, error) 
 	if res.Notifications == nil {
 		res.Notifications = []NotificationSummary{}
 	}
+	if len(res.Notifications) > 0 {
+		s.queued()
+	}
 	s.log.Info("message ingested", "outcome", res.Outcome, "protocol", res.Protocol, "step", res.Step,
 		"reason", res.Reason, "notifications", len(res.Notifications), "raw_message_id", res.RawMessageID)
 	return res, nil

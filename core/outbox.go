@@ -28,9 +28,9 @@ type Notification struct {
 	StaffID      int64 // recipient staff member, for a signed staff token; 0 otherwise
 	UnitID       int64 // recipient unit, for unit notices; 0 otherwise
 	Data         map[string]any
-	DedupeKey    string // non-empty: at most one notification with this key, ever
-	MessageID    string // assigned when queued, without angle brackets
-	InReplyTo    string // previous message of the protocol to this recipient, or ""
+	DedupeKey    string    // non-empty: at most one notification with this key, ever
+	MessageID    string    // assigned when queued, without angle brackets
+	InReplyTo    string    // previous message of the protocol to this recipient, or ""
 	At           time.Time // when it was queued (the service clock); zero means the database's now()
 }
 

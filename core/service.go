@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,9 +47,22 @@ const DefaultMaxMessageBytes = 25 << 20
 // Service is core's API: every state change of the protocol domain goes
 // through it, in one transaction with the notifications it causes.
 type Service struct {
-	pool *pgxpool.Pool
-	cfg  Config
-	log  *slog.Logger
+	pool     *pgxpool.Pool
+	cfg      Config
+	log      *slog.Logger
+	onQueued atomic.Pointer[func()]
+}
+
+// OnQueued sets fn to be called after a transaction that queued
+// notifications has committed (the outbound worker's Kick), so mail goes
+// out at once instead of at the worker's next timer. fn must not block.
+func (s *Service) OnQueued(fn func()) { s.onQueued.Store(&fn) }
+
+// queued calls the OnQueued hook, if any.
+func (s *Service) queued() {
+	if fn := s.onQueued.Load(); fn != nil && *fn != nil {
+		(*fn)()
+	}
 }
 
 // NewService returns a Service on pool. It returns an error when cfg.Keys is nil.
