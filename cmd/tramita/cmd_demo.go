@@ -6,90 +6,217 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/tramita/tramita/core"
+	"github.com/emersion/go-smtp"
 	"github.com/tramita/tramita/examples"
-	"github.com/tramita/tramita/mailin"
+	"github.com/tramita/tramita/internal/demomail"
 )
 
-// cmdDemo runs `tramita demo`: with no configuration it migrates the
+// demo is a running `tramita demo`.
+type demo struct {
+	Mail     *demomail.Server
+	Accounts []demoAccount
+	WebURL   string
+	Number   string // protocol opened by the sample message
+	services *services
+}
+
+// demoAccount is one mailbox of the demo, with its role for the printout.
+type demoAccount struct {
+	Role     string
+	Address  string
+	Password string
+}
+
+// cmdDemo runs `tramita demo`: with no configuration at all it migrates the
 // database at DATABASE_URL (default: the local one the README's set-up
-// provides), applies the sample organization (examples/org.yaml), puts the
-// sample messages (examples/mail) through intake exactly as `tramita
-// ingest` does, and prints the protocols they produced.
-//
-// The in-process mail server, outbound mail and the lookup page join the
-// demo as they are built (see the open issues).
+// provides), applies the sample organization (examples/org.yaml), starts an
+// in-process mail server on loopback (IMAP + SMTP, local addresses
+// delivered into IMAP mailboxes), runs intake, outbound mail, reminders and
+// the lookup page against it, sends the sample request as the citizen, and
+// prints the addresses and passwords, until SIGINT/SIGTERM.
 func cmdDemo(ctx context.Context, e env, stdout, stderr io.Writer) error {
+	d, err := startDemo(ctx, e, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Mail.Close()
+	printDemo(stdout, d)
+	return d.services.run(ctx)
+}
+
+// startDemo prepares everything and starts the mail server; the caller runs
+// d.services.run.
+func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 	if e.Secret == "" {
 		s, err := demoSecret()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.Secret = s
 	}
 	if err := cmdMigrate(ctx, e, stderr); err != nil {
-		return err
+		return nil, err
 	}
 	spec, err := parseOrg(examples.OrgYAML)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := e.logger(stderr)
-	svc, pool, err := e.service(ctx, log)
+	svc, _, err := e.service(ctx, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer pool.Close()
 	if _, err := svc.ApplyOrg(ctx, spec); err != nil {
-		return err
-	}
-	names, err := examples.Mail()
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	ing := &mailin.Ingester{Core: svc, Log: log}
-	seen := map[string]bool{}
-	var numbers []string
-	for _, name := range names {
-		raw, err := examples.MailFile(name)
-		if err != nil {
-			return err
-		}
-		res, err := ing.Ingest(ctx, raw, core.Source{Kind: "pipe"})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%-28s → %-9s %s  %s\n", name, res.Outcome, res.Protocol, res.Reason)
-		if res.Protocol != "" && !seen[res.Protocol] {
-			seen[res.Protocol] = true
-			numbers = append(numbers, res.Protocol)
-		}
+		return nil, err
 	}
 	org, err := svc.Organization(ctx)
 	if err != nil {
+		return nil, err
+	}
+	d := &demo{}
+	add := func(role, addr string) {
+		d.Accounts = append(d.Accounts, demoAccount{Role: role, Address: addr, Password: demoPassword()})
+	}
+	add("Tramita (caixa do protocolo / service mailbox)", org.Address)
+	add("cidadã / citizen", "joana.cidada@example.org")
+	for _, st := range spec.Staff {
+		add("servidor / staff ("+strings.Join(st.Units, ",")+", "+orDefault(st.Role, "staff")+")", strings.ToLower(st.Email))
+	}
+	for _, u := range spec.Units {
+		if u.Email != "" {
+			add("caixa da unidade / unit mailbox "+u.Code, strings.ToLower(u.Email))
+		}
+	}
+	var accounts []demomail.Account
+	for _, a := range d.Accounts {
+		accounts = append(accounts, demomail.Account{Address: a.Address, Password: a.Password})
+	}
+	aliases := map[string]string{} // type addresses land in the service mailbox
+	for _, t := range spec.Types {
+		for _, a := range t.Addresses {
+			aliases[strings.ToLower(a)] = org.Address
+		}
+	}
+	authserv := "mx.demo.invalid"
+	if len(org.AuthservIDs) > 0 {
+		authserv = org.AuthservIDs[0]
+	}
+	d.Mail, err = demomail.Start(demomail.Config{Accounts: accounts, Aliases: aliases, AuthservID: authserv, Logger: log,
+		IMAPAddr: os.Getenv("TRAMITA_DEMO_IMAP"), SMTPAddr: os.Getenv("TRAMITA_DEMO_SMTP")})
+	if err != nil {
+		return nil, err
+	}
+	wc, err := loadWebConfig()
+	if err != nil {
+		d.Mail.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", wc.Listen)
+	if err != nil {
+		d.Mail.Close()
+		return nil, fmt.Errorf("TRAMITA_LISTEN %s: %w", wc.Listen, err)
+	}
+	d.WebURL = "http://" + ln.Addr().String()
+	smtpHost, smtpPort, _ := net.SplitHostPort(d.Mail.SMTPAddr)
+	imapHost, imapPort, _ := net.SplitHostPort(d.Mail.IMAPAddr)
+	service := d.Accounts[0]
+	vars := map[string]string{
+		"TRAMITA_IMAP_URL": fmt.Sprintf("imap://%s:%s@%s:%s/INBOX", url.QueryEscape(service.Address), url.QueryEscape(service.Password),
+			imapHost, imapPort),
+		"TRAMITA_IMAP_POLL":  "30s",
+		"TRAMITA_SMTP_URL":   fmt.Sprintf("smtp://%s:%s?starttls=none", smtpHost, smtpPort),
+		"TRAMITA_PUBLIC_URL": orDefault(os.Getenv("TRAMITA_PUBLIC_URL"), d.WebURL),
+	}
+	getenv := func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	restore := setEnv(vars) // newMailWorker reads TRAMITA_SMTP_URL and TRAMITA_PUBLIC_URL itself
+	d.services, err = newServices(ctx, e, svc, log, getenv)
+	restore()
+	if err != nil {
+		d.Mail.Close()
+		ln.Close()
+		return nil, err
+	}
+	d.services.listener = ln
+	// The sample request, sent as the citizen through the demo's SMTP port
+	// (a second run sends the same message: intake sees a duplicate).
+	raw, err := examples.MailFile("01-vazamento.eml")
+	if err == nil {
+		err = sendDemoMail(d.Mail.SMTPAddr, "joana.cidada@example.org", "protocolo+vazamento@saneamento.example.gov.br", raw)
+	}
+	if err != nil {
+		log.Warn("demo: sample message not sent", "error", err)
+	}
+	return d, nil
+}
+
+// setEnv sets vars in the process environment and returns a function that
+// restores the previous values.
+func setEnv(vars map[string]string) func() {
+	old := map[string]*string{}
+	for k, v := range vars {
+		if prev, ok := os.LookupEnv(k); ok {
+			old[k] = &prev
+		} else {
+			old[k] = nil
+		}
+		os.Setenv(k, v)
+	}
+	return func() {
+		for k, v := range old {
+			if v == nil {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, *v)
+			}
+		}
+	}
+}
+
+// sendDemoMail submits raw over SMTP without authentication.
+func sendDemoMail(addr, from, to string, raw []byte) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
 		return err
 	}
-	for _, num := range numbers {
-		n, err := core.ParseNumber(num)
-		if err != nil {
-			return err
-		}
-		v, err := svc.Show(ctx, n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, strings.Repeat("─", 72))
-		printProtocol(stdout, v, org.Location())
+	defer c.Close()
+	return c.SendMail(from, []string{to}, strings.NewReader(string(raw)))
+}
+
+func printDemo(w io.Writer, d *demo) {
+	line := strings.Repeat("─", 78)
+	fmt.Fprintln(w, line)
+	fmt.Fprintln(w, "Tramita — demonstração / demo")
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "Página de consulta / lookup page:  %s\n", d.WebURL)
+	fmt.Fprintf(w, "Métricas / metrics:                %s/metrics\n", d.WebURL)
+	fmt.Fprintf(w, "IMAP (sem TLS / plain):            %s\n", d.Mail.IMAPAddr)
+	fmt.Fprintf(w, "SMTP (sem TLS, AUTH PLAIN):        %s\n\n", d.Mail.SMTPAddr)
+	fmt.Fprintln(w, "Contas (usuário = endereço) / accounts (login = address):")
+	for _, a := range d.Accounts {
+		fmt.Fprintf(w, "  %-44s %-12s %s\n", a.Address, a.Password, a.Role)
 	}
-	fmt.Fprintln(stdout, strings.Repeat("─", 72))
-	fmt.Fprintln(stdout, "Envie outras mensagens com / send more messages with:  go run ./cmd/tramita ingest --json < mensagem.eml")
-	return nil
+	fmt.Fprintf(w, "\nEscreva para / write to protocolo@saneamento.example.gov.br (or protocolo+vazamento@…,\n")
+	fmt.Fprintf(w, "ligacao@…) como a cidadã; responda como servidor com #encaminhar GCOM, #prazo 5du …\n")
+	fmt.Fprintf(w, "Uma mensagem de exemplo já foi enviada / a sample request was sent: see the citizen's INBOX.\n")
+	fmt.Fprintln(w, "Ctrl-C encerra / stops.")
+	fmt.Fprintln(w, line)
+}
+
+func demoPassword() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "demo-" + hex.EncodeToString(b)
 }
 
 // demoSecret returns a random reply-token secret kept in the user's config

@@ -34,9 +34,15 @@ Uso / usage:
   tramita show NUMBER [--json]        mostra um protocolo / show one protocol
   tramita remind [--at RFC3339] [--digest] [--json]
                                       uma passada de lembretes de prazo / one reminder pass
+  tramita send [--once]               envia as notificações / deliver the outbox (TRAMITA_SMTP_URL)
   tramita failed list [--json]        mensagens em quarentena / quarantined messages
   tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
-  tramita demo                        demonstração local / local demo
+  tramita serve [--migrate]           tudo o que estiver configurado / everything configured:
+                                      web, IMAP (TRAMITA_IMAP_URL), SMTP (TRAMITA_SMTP_URL), lembretes
+  tramita check                       valida a configuração / check configuration, database, IMAP, SMTP
+  tramita demo                        demonstração local completa / the embedded demo
+  tramita imap                        lê a caixa IMAP até SIGTERM / IMAP intake until SIGTERM (TRAMITA_IMAP_URL)
+  tramita web                         página pública de consulta / public lookup page (TRAMITA_LISTEN)
   tramita version
 
 Configuração / configuration: DATABASE_URL, TRAMITA_SECRET, TRAMITA_MAX_MESSAGE_BYTES,
@@ -69,10 +75,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdShow(ctx, env, args[1:], stdout)
 	case "remind":
 		err = cmdRemind(ctx, env, args[1:], stdout, stderr)
+	case "send":
+		err = cmdSend(ctx, env, args[1:], stderr)
 	case "failed":
 		err = cmdFailed(ctx, env, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, env, stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, env, args[1:], stderr)
+	case "check":
+		err = cmdCheck(ctx, env, os.Getenv, stdout)
+	case "imap":
+		err = cmdIMAP(ctx, env, os.Getenv, args[1:], stderr)
+	case "web":
+		err = cmdWeb(ctx, env, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "tramita", version)
 	case "help", "-h", "--help":

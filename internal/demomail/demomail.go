@@ -35,6 +35,7 @@ type Account struct {
 // Config configures the server.
 type Config struct {
 	Accounts   []Account
+	Aliases    map[string]string // extra address → account address it is delivered to
 	AuthservID string // authserv-id of the Authentication-Results it writes, e.g. "mx.demo.example"
 	IMAPAddr   string // listen address; default 127.0.0.1:0
 	SMTPAddr   string // listen address; default 127.0.0.1:0
@@ -131,6 +132,10 @@ func (s *Server) user(addr string) (*imapmemserver.User, bool) {
 	defer s.mu.Unlock()
 	if u, ok := s.users[addr]; ok {
 		return u, true
+	}
+	if to, ok := s.cfg.Aliases[addr]; ok {
+		u, ok := s.users[strings.ToLower(to)]
+		return u, ok
 	}
 	local, domain, ok := strings.Cut(addr, "@")
 	if base, _, plus := strings.Cut(local, "+"); ok && plus {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/metrics"
+	"github.com/tramita/tramita/mailin"
+	"github.com/tramita/tramita/mailout"
+	"github.com/tramita/tramita/web"
+)
+
+// services are the long-running parts of `tramita serve` (and of the demo).
+type services struct {
+	svc     *core.Service
+	log     *slog.Logger
+	web     webConfig
+	poller  *mailin.Poller  // nil without TRAMITA_IMAP_URL
+	worker  *mailout.Worker // nil without TRAMITA_SMTP_URL
+	remind  mailout.ScheduleConfig
+	metrics *metrics.Metrics
+
+	listener net.Listener // the web listener, once started
+	ready    chan struct{}
+}
+
+// cmdServe runs `tramita serve [--migrate]`: the web page always, IMAP
+// intake when TRAMITA_IMAP_URL is set, outbound mail when TRAMITA_SMTP_URL
+// is set, and the reminder schedules, until SIGTERM. It refuses to run on
+// an old schema unless --migrate.
+func cmdServe(ctx context.Context, e env, args []string, stderr io.Writer) error {
+	migrate := hasFlag(&args, "--migrate")
+	if len(args) != 0 {
+		return fmt.Errorf("%w: tramita serve [--migrate]", errUsage)
+	}
+	if migrate {
+		if err := cmdMigrate(ctx, e, stderr); err != nil {
+			return err
+		}
+	}
+	log := e.logger(stderr)
+	svc, pool, err := e.service(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	s, err := newServices(ctx, e, svc, log, os.Getenv)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
+
+// newServices builds the configured components from the environment.
+func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger, getenv func(string) string) (*services, error) {
+	org, err := svc.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wc, err := loadWebConfig()
+	if err != nil {
+		return nil, err
+	}
+	wc.Options.Logger = log
+	s := &services{svc: svc, log: log, web: wc, ready: make(chan struct{})}
+	if getenv("TRAMITA_IMAP_URL") != "" {
+		cfg, err := imapConfig(getenv, log)
+		if err != nil {
+			return nil, err
+		}
+		if s.poller, err = mailin.NewPoller(cfg, &mailin.Ingester{Core: svc, Log: log}, svc); err != nil {
+			return nil, err
+		}
+	}
+	if getenv("TRAMITA_SMTP_URL") != "" {
+		if s.worker, err = newMailWorker(svc, log); err != nil {
+			return nil, err
+		}
+		svc.OnQueued(s.worker.Kick)
+	}
+	s.remind = mailout.ScheduleConfig{Remind: getenv("TRAMITA_REMIND_SCHEDULE"), Digest: getenv("TRAMITA_DIGEST_SCHEDULE"),
+		Lead: e.reminderLead(), Location: org.Location(), Logger: log}
+	if s.worker != nil {
+		s.remind.OnQueued = s.worker.Kick
+	}
+	var state func() string
+	if s.poller != nil {
+		state = func() string { return string(s.poller.State()) }
+	}
+	s.metrics = metrics.New(svc, state, log)
+	return s, nil
+}
+
+// run starts everything and waits for ctx; then it stops taking work,
+// lets the message in hand finish, and drains the web server.
+func (s *services) run(ctx context.Context) error {
+	page, err := web.NewServer(s.svc, s.web.Options)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("/", s.metrics.InstrumentLookup(page))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	ln := s.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", s.web.Listen); err != nil {
+			return fmt.Errorf("TRAMITA_LISTEN %s: %w", s.web.Listen, err)
+		}
+		s.listener = ln
+	}
+	sched, err := mailout.NewScheduler(s.svc, s.remind)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs <- fmt.Errorf("%s: panic: %v", name, r)
+					stop()
+				}
+			}()
+			if err := fn(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				stop()
+			}
+		}()
+	}
+	if s.poller != nil {
+		start("imap intake", s.poller.Run)
+	}
+	if s.worker != nil {
+		start("outbound mail", s.worker.Run)
+	}
+	sched.Start()
+	start("web", func(ctx context.Context) error {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return err
+		case <-ctx.Done():
+		}
+		shutdown, cancel := context.WithTimeout(context.Background(), s.web.Grace)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	})
+	s.log.Info("tramita serving", "listen", ln.Addr().String(), "imap", s.poller != nil, "smtp", s.worker != nil,
+		"remind_schedule", orDefault(s.remind.Remind, mailout.DefaultRemindSchedule),
+		"digest_schedule", orDefault(s.remind.Digest, mailout.DefaultDigestSchedule))
+	close(s.ready)
+	<-runCtx.Done()
+	s.log.Info("tramita shutting down")
+	<-sched.Stop().Done()
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
