@@ -36,9 +36,9 @@ type Account struct {
 type Config struct {
 	Accounts   []Account
 	Aliases    map[string]string // extra address → account address it is delivered to
-	AuthservID string // authserv-id of the Authentication-Results it writes, e.g. "mx.demo.example"
-	IMAPAddr   string // listen address; default 127.0.0.1:0
-	SMTPAddr   string // listen address; default 127.0.0.1:0
+	AuthservID string            // authserv-id of the Authentication-Results it writes, e.g. "mx.demo.example"
+	IMAPAddr   string            // listen address; default 127.0.0.1:0
+	SMTPAddr   string            // listen address; default 127.0.0.1:0
 	Logger     *slog.Logger
 	MaxBytes   int64 // largest message accepted over SMTP, bytes; default 50 MiB
 }
