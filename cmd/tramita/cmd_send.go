@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/tramita/tramita/mailout"
+	"github.com/tramita/tramita/templates"
+)
+
+// cmdSend runs `tramita send [--once]`: deliver the outbox over SMTP. With
+// --once it delivers what is due, prints how many messages were sent and
+// exits (non-zero when the SMTP server or the database could not be
+// reached; the mail stays queued). Without, it runs until SIGTERM or
+// SIGINT, finishing the message in hand.
+func cmdSend(ctx context.Context, e env, args []string, stderr io.Writer) error {
+	once := hasFlag(&args, "--once")
+	if len(args) != 0 {
+		return fmt.Errorf("%w: tramita send [--once]", errUsage)
+	}
+	log := e.logger(stderr)
+	svc, pool, err := e.service(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	w, err := newMailWorker(svc, log)
+	if err != nil {
+		return err
+	}
+	if !once {
+		return w.Run(ctx)
+	}
+	n, err := w.RunOnce(ctx)
+	fmt.Fprintf(stderr, "%d mensagem(ns) enviada(s) / message(s) sent\n", n)
+	return err
+}
+
+// mailEnv is the outbound mail configuration from the environment.
+type mailEnv struct {
+	SMTPURL      string // TRAMITA_SMTP_URL: smtp://user:pass@host:587[?starttls=required|none], smtps://…
+	PasswordFile string // TRAMITA_SMTP_PASSWORD_FILE: the SMTP password, instead of the URL's
+	From         string // TRAMITA_FROM: From address ("Name <addr>" or addr); default the organization's
+	PublicURL    string // TRAMITA_PUBLIC_URL: base of lookup links; default http://127.0.0.1:8080
+	Lang         string // TRAMITA_LANG: pt-BR (default) or en
+}
+
+func loadMailEnv() mailEnv {
+	return mailEnv{
+		SMTPURL:      os.Getenv("TRAMITA_SMTP_URL"),
+		PasswordFile: os.Getenv("TRAMITA_SMTP_PASSWORD_FILE"),
+		From:         os.Getenv("TRAMITA_FROM"),
+		PublicURL:    os.Getenv("TRAMITA_PUBLIC_URL"),
+		Lang:         os.Getenv("TRAMITA_LANG"),
+	}
+}
+
+// newMailWorker builds the outbound mailer from the environment (also for
+// `tramita serve`, which runs it when TRAMITA_SMTP_URL is set).
+func newMailWorker(store mailout.Store, log *slog.Logger) (*mailout.Worker, error) {
+	me := loadMailEnv()
+	if me.SMTPURL == "" {
+		return nil, errors.New("TRAMITA_SMTP_URL is not set: it names the server that sends the mail, e.g. smtp://user:pass@smtp.example.gov.br:587")
+	}
+	smtpCfg, err := mailout.ParseSMTPURL(me.SMTPURL)
+	if err != nil {
+		return nil, err
+	}
+	if me.PasswordFile != "" {
+		b, err := os.ReadFile(me.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("TRAMITA_SMTP_PASSWORD_FILE: %w", err)
+		}
+		smtpCfg.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	renderer, err := mailout.NewRenderer(templates.Mail(), me.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("TRAMITA_LANG: %w", err)
+	}
+	return mailout.NewWorker(mailout.Config{Store: store, Renderer: renderer, SMTP: smtpCfg, From: me.From,
+		PublicURL: me.PublicURL, Logger: log})
+}

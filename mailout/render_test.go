@@ -1,0 +1,275 @@
+package mailout_test
+
+import (
+	"encoding/json"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/mailout"
+	"github.com/tramita/tramita/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the current templates")
+
+var goldenOrg = core.Organization{Name: "Companhia de Saneamento Exemplo", NUPUnit: "23037",
+	Address: "protocolo@saneamento.example.gov.br", Timezone: "America/Maceio", TagWord: "Protocolo"}
+
+var goldenNumber = core.Number{Unit: "23037", Seq: 42, Year: 2026}.String()
+
+// goldenDelivery is a claimed notification of kind as core would return it,
+// its data decoded from JSON as it comes from the database.
+func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
+	t.Helper()
+	opened := time.Date(2026, 11, 25, 13, 30, 0, 0, time.UTC)
+	deadline := time.Date(2026, 12, 10, 2, 59, 0, 0, time.UTC)
+	p := &core.DeliveryProtocol{Number: goldenNumber, AccessKey: "K7XQ2MP9RD", Subject: "Solicitação de ligação de água",
+		Status: core.StatusOpen, TypeCode: "LIGACAO", TypeName: "Ligação nova",
+		TypeDescription: "Pedido de ligação de água ou esgoto em imóvel novo.", UnitCode: "GCOM", UnitName: "Gerência Comercial",
+		OpenedAt: opened, Deadline: &deadline, Requester: core.Person{Name: "Joana Cidadã", Email: "joana.cidada@example.org"}}
+	step := &core.DeliveryStep{N: 1, Kind: core.StepOpened, At: opened, AuthorName: "Joana Cidadã", AuthorEmail: "joana.cidada@example.org",
+		ToUnit: "Gerência Comercial", Visibility: core.Public,
+		Text:        "Bom dia,\nsolicito a ligação de água no imóvel da Rua das Flores, 123.\n\nObrigada.",
+		Attachments: []core.AttachmentView{{Filename: "planta.pdf", ContentType: "application/pdf", Size: 245760}}}
+	d := core.Delivery{Notification: core.Notification{ID: 7, Kind: kind, ProtocolID: 1, StepID: 1, To: []string{"joana.cidada@example.org"},
+		MessageID: string(kind) + ".1.0011223344556677@saneamento.example.gov.br"}, Attempts: 1, Protocol: p, Step: step}
+	staff := func() {
+		d.To, d.StaffID, d.StaffName = []string{"ana.souza@saneamento.example.gov.br"}, 1, "Ana Souza"
+		d.UnitID, d.Unit = 2, &core.Unit{ID: 2, Code: "GCOM", Name: "Gerência Comercial"}
+	}
+	var data map[string]any
+	switch kind {
+	case core.NotifyUnitNotice:
+		staff()
+		*step = core.DeliveryStep{N: 2, Kind: core.StepForwarded, At: opened.Add(time.Hour), AuthorName: "Carla Mendes",
+			AuthorEmail: "carla.admin@saneamento.example.gov.br", FromUnit: "Protocolo Geral", ToUnit: "Gerência Comercial",
+			Visibility: core.Private, Text: "ignored: data carries the dispatch"}
+		data = map[string]any{"event": "forwarded", "dispatch": "Favor verificar a viabilidade técnica.\nVistoria já agendada.", "deadline": deadline}
+	case core.NotifyStatusUpdate:
+		data = map[string]any{"events": []string{"forwarded", "suspended"}, "unit": "GOPE", "unit_name": "Gerência de Operações",
+			"status": "suspended", "reason": "aguardando vistoria no local", "dispatch": "Encaminhado para a equipe de campo."}
+	case core.NotifyReply:
+		*step = core.DeliveryStep{N: 3, Kind: core.StepReply, FromUnit: "Gerência Comercial", Visibility: core.Public,
+			Text: "A ligação foi aprovada.\nA equipe fará a instalação em até 10 dias úteis."}
+	case core.NotifyRequesterMessage:
+		staff()
+		*step = core.DeliveryStep{N: 4, Kind: core.StepMessage, AuthorName: "Joana Cidadã", AuthorEmail: "joana.cidada@example.org",
+			Visibility: core.Public, Text: "Segue o comprovante de residência.",
+			Attachments: []core.AttachmentView{{Filename: "comprovante.jpg", Size: 1887437}}}
+	case core.NotifyCommandResult:
+		staff()
+		data = map[string]any{"applied": true, "help": "#ajuda         esta tabela\n#encaminhar X  encaminha à unidade X", "lines": []core.TranscriptLine{
+			{Line: "#encaminhar GOPE", OK: true, Result: "encaminhado para Gerência de Operações"},
+			{Line: "#prazo 5du", OK: true, Result: "prazo: 04/12/2026 23:59"}}}
+	case core.NotifyCommandRejected:
+		staff()
+		data = map[string]any{"reason": "a mensagem não passou na verificação DMARC do domínio do remetente",
+			"subject": "Re: Solicitação de ligação de água", "from": "ana.souza@saneamento.example.gov.br"}
+	case core.NotifyDeliveryFailed:
+		staff()
+		d.StepID, d.Step = 0, nil
+		data = map[string]any{"failed": []string{"joana.cidada@example.org (550 5.1.1)"}, "undelivered": "ack"}
+	case core.NotifyTooLarge:
+		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
+		data = map[string]any{"size": 32_715_571, "limit": 26_214_400, "subject": "Fotos do vazamento"}
+	case core.NotifyReminderDueSoon, core.NotifyReminderDue:
+		staff()
+		d.StepID, d.Step = 0, nil
+		data = map[string]any{"deadline": deadline, "unit": "GCOM", "unit_name": "Gerência Comercial", "late_hours": 0}
+	case core.NotifyOverdueDigest:
+		staff()
+		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
+		data = map[string]any{"unit": "GCOM", "day": "2026-12-11", "protocols": []core.OverdueEntry{
+			{Number: goldenNumber, Subject: "Solicitação de ligação de água", Deadline: deadline},
+			{Number: core.Number{Unit: "23037", Seq: 57, Year: 2026}.String(), Subject: "Segunda via de conta", Deadline: deadline.Add(24 * time.Hour)}}}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &d.Data); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestGolden renders every kind in every language and compares subject and
+// text (KIND.txt) and HTML (KIND.html) with testdata/golden/LANG; run with
+// -update to rewrite them after a template change, then read the diff.
+func TestGolden(t *testing.T) {
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range core.AllNotificationKinds() {
+			t.Run(lang+"/"+string(kind), func(t *testing.T) {
+				d := goldenDelivery(t, kind)
+				out, err := r.Render(kind, mailout.NewView(d, goldenOrg, lang, "https://protocolo.saneamento.example.gov.br"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := "Subject: " + mailout.Subject(goldenOrg, d, out.Subject) + "\n\n" + out.Text
+				golden(t, filepath.Join("testdata", "golden", lang, string(kind)+".txt"), text)
+				golden(t, filepath.Join("testdata", "golden", lang, string(kind)+".html"), out.HTML)
+				if !strings.HasPrefix(out.Text, mailout.ReplyMarker+"\n") {
+					t.Error("text part does not start with the reply marker")
+				}
+				hasKey := strings.Contains(out.Text, "K7XQ2MP9RD") || strings.Contains(out.HTML, "K7XQ2MP9RD")
+				if hasKey != (kind == core.NotifyAck) {
+					t.Errorf("access key shown: %v", hasKey)
+				}
+			})
+		}
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./mailout -run TestGolden -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the rendering (run with -update and review the diff):\n--- got ---\n%s", path, got)
+	}
+}
+
+func TestUserTextCannotInjectMarkup(t *testing.T) {
+	t.Parallel()
+	r, err := mailout.NewRenderer(templates.Mail(), "pt-BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := `Oi <script>alert(1)</script> [clique](http://evil.example) ![x](http://evil.example/a.png) <http://evil.example> <img src=x onerror=y> &amp; **negrito** _itálico_ ` + "`code`"
+	for _, kind := range []core.NotificationKind{core.NotifyAck, core.NotifyUnitNotice, core.NotifyReply, core.NotifyRequesterMessage} {
+		d := goldenDelivery(t, kind)
+		d.Protocol.Subject = hostile + "\r\nBcc: victim@example.org"
+		d.Protocol.Requester.Name = hostile
+		d.Step.Text = "# Título\n\n    indented\n1. lista\n- item\n" + hostile
+		d.Step.Attachments = []core.AttachmentView{{Filename: "<b>a</b>.pdf", Size: 10}}
+		d.Data = map[string]any{}
+		out, err := r.Render(kind, mailout.NewView(d, goldenOrg, "pt-BR", "https://p.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"<script", "<a href=\"http://evil", "<img", "<b>", "<strong>negrito", "<em>", "<code>", "<h1>", "<pre>", "<ol>"} {
+			if strings.Contains(out.HTML, bad) {
+				t.Errorf("%s: HTML contains %q", kind, bad)
+			}
+		}
+		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "[clique](http://evil.example)", "&amp;amp; **negrito**"} {
+			if !strings.Contains(out.HTML, want) {
+				t.Errorf("%s: HTML lacks the text %q as written", kind, want)
+			}
+		}
+		if !strings.Contains(out.Text, hostile) {
+			t.Errorf("%s: text part changed the user's text", kind)
+		}
+		if strings.ContainsAny(out.Subject, "\r\n") {
+			t.Errorf("%s: subject spans lines: %q", kind, out.Subject)
+		}
+	}
+}
+
+func TestSubjectCarriesTheTagOnce(t *testing.T) {
+	t.Parallel()
+	d := goldenDelivery(t, core.NotifyStatusUpdate)
+	for _, subject := range []string{"Conta alta", "[Protocolo " + goldenNumber + "] Conta alta", "Conta alta [protocolo " + goldenNumber + "]"} {
+		if got, want := mailout.Subject(goldenOrg, d, subject), "[Protocolo "+goldenNumber+"] Conta alta"; got != want {
+			t.Errorf("Subject(%q) = %q, want %q", subject, got, want)
+		}
+	}
+	other := goldenOrg
+	other.TagWord = "Processo"
+	if got := mailout.Subject(other, d, "X"); got != "[Processo "+goldenNumber+"] X" {
+		t.Errorf("tag word: %q", got)
+	}
+	d.Protocol = nil
+	if got := mailout.Subject(goldenOrg, d, "Mensagem não processada"); got != "Mensagem não processada" {
+		t.Errorf("without protocol: %q", got)
+	}
+}
+
+func TestAutoSubmitted(t *testing.T) {
+	for _, kind := range core.AllNotificationKinds() {
+		want := "auto-generated"
+		if kind == core.NotifyAck || kind == core.NotifyTooLarge {
+			want = "auto-replied"
+		}
+		if got := mailout.AutoSubmitted(kind); got != want {
+			t.Errorf("%s: %q, want %q", kind, got, want)
+		}
+	}
+}
+
+func TestMissingOrBrokenTemplateFailsAtStartup(t *testing.T) {
+	t.Parallel()
+	base := fstest.MapFS{}
+	err := fs.WalkDir(templates.Mail(), ".", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(templates.Mail(), path)
+		base[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mailout.NewRenderer(base, "en"); err != nil {
+		t.Fatalf("complete templates: %v", err)
+	}
+	cases := []struct {
+		name, file, content, want string
+	}{
+		{"missing", "en/reply.md", "", "en/reply.md"},
+		{"unknown field", "pt-BR/ack.md", "{{.Subject}}\n---\n{{.Nope}}\n", "pt-BR/ack.md"},
+		{"no separator", "pt-BR/too_large.md", "just a body\n", "pt-BR/too_large.md"},
+		{"no partials", "en/_partials.md", "", "en/_partials.md"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for k, v := range base {
+				fsys[k] = v
+			}
+			if c.content == "" {
+				delete(fsys, c.file)
+			} else {
+				fsys[c.file] = &fstest.MapFile{Data: []byte(c.content)}
+			}
+			// The chosen language does not matter: every language is checked.
+			_, err := mailout.NewRenderer(fsys, "pt-BR")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("NewRenderer: %v, want an error naming %s", err, c.want)
+			}
+		})
+	}
+	if _, err := mailout.NewRenderer(base, "fr"); err == nil {
+		t.Error("unknown language accepted")
+	}
+}
+
+func TestParseLanguage(t *testing.T) {
+	for in, want := range map[string]string{"": "pt-BR", "pt": "pt-BR", "pt_BR": "pt-BR", "PT-br": "pt-BR", "en": "en", "en-US": "en", "en_GB": "en"} {
+		if got, err := mailout.ParseLanguage(in); err != nil || got != want {
+			t.Errorf("ParseLanguage(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,316 @@
+package mailout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/mail"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tramita/tramita/core"
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Store is what the worker needs from core; *core.Service implements it.
+type Store interface {
+	Organization(ctx context.Context) (core.Organization, error)
+	Keys() *core.Keyring
+	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]core.Delivery, error)
+	RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error)
+	Release(ctx context.Context, now time.Time, ids []int64) error
+}
+
+// Defaults of Config.
+const (
+	DefaultInterval    = 5 * time.Second  // poll period between kicks
+	DefaultBatchSize   = 20               // rows claimed at once
+	DefaultLease       = 10 * time.Minute // claimed rows stay invisible to other workers this long
+	DefaultRetryBase   = 30 * time.Second // first retry after a temporary failure
+	DefaultRetryMax    = time.Hour        // longest wait between attempts
+	DefaultGiveUpAfter = 72 * time.Hour   // age of a notification at which temporary failures become final
+	DefaultPublicURL   = "http://127.0.0.1:8080"
+)
+
+// Config configures a Worker. Zero values mean the documented defaults.
+type Config struct {
+	Store    Store      // required: *core.Service
+	Renderer *Renderer  // required: NewRenderer(templates.Mail(), TRAMITA_LANG)
+	SMTP     SMTPConfig // the submission server (TRAMITA_SMTP_URL); Host is required
+	// From is the From and envelope sender address (TRAMITA_FROM, "Name
+	// <addr>" or addr); default: the organization's service address and name.
+	From      string
+	PublicURL string        // base of lookup links (TRAMITA_PUBLIC_URL); default DefaultPublicURL
+	Interval  time.Duration // time between passes when nobody calls Kick
+	BatchSize int           // notifications claimed at once
+	// Lease is how long claimed rows stay invisible to other workers; it
+	// must exceed the time a batch takes (a slow server: lower BatchSize),
+	// or another worker may send the same mail again (same Message-ID).
+	Lease time.Duration
+	// RetryBase × 2^(attempts−1), capped at RetryMax, ±20 % jitter, is the
+	// wait after a temporary failure (4xx, network error, timeout).
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+	GiveUpAfter time.Duration    // age at which temporary failures become final (delivery status 4.4.7)
+	Now         func() time.Time // clock; default time.Now
+	Rand        func() float64   // jitter source in [0, 1); default math/rand/v2
+	Logger      *slog.Logger     // default slog.Default(); addresses only at debug level (LGPD)
+}
+
+// Worker delivers the outbox: it claims due notifications, renders them,
+// sends one copy per recipient over SMTP and records each outcome. Several
+// workers, in one process or many, can share a database.
+type Worker struct {
+	cfg      Config
+	mc       *gomail.Client
+	from     string
+	fromName string
+	kick     chan struct{}
+	log      *slog.Logger
+}
+
+// NewWorker checks cfg and returns a Worker. It does not connect yet.
+func NewWorker(cfg Config) (*Worker, error) {
+	if cfg.Store == nil || cfg.Renderer == nil {
+		return nil, errors.New("mailout: Store and Renderer are required")
+	}
+	if cfg.SMTP.Host == "" {
+		return nil, errors.New("mailout: no SMTP server (TRAMITA_SMTP_URL)")
+	}
+	w := &Worker{cfg: cfg, kick: make(chan struct{}, 1), log: cfg.Logger}
+	c := &w.cfg
+	setDefault(&c.Interval, DefaultInterval)
+	setDefault(&c.Lease, DefaultLease)
+	setDefault(&c.RetryBase, DefaultRetryBase)
+	setDefault(&c.RetryMax, DefaultRetryMax)
+	setDefault(&c.GiveUpAfter, DefaultGiveUpAfter)
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = DefaultPublicURL
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Float64
+	}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
+	if c.From != "" {
+		a, err := mail.ParseAddress(c.From)
+		if err != nil {
+			return nil, fmt.Errorf("mailout: From address (TRAMITA_FROM) %q: %w", c.From, err)
+		}
+		w.from, w.fromName = a.Address, a.Name
+	}
+	var err error
+	if w.mc, err = c.SMTP.client(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// Kick wakes Run to deliver now, for instance after a commit that queued
+// mail. It never blocks; kicks while one is pending are merged.
+func (w *Worker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is cancelled: a pass at start, then one on every
+// Kick and every Interval. It returns nil once ctx is cancelled, after
+// finishing the notification in hand; rows claimed but not tried are given
+// back at once. Errors of a pass (database or SMTP server down) are logged
+// and the next pass tries again; a panic in a pass is logged, not fatal.
+func (w *Worker) Run(ctx context.Context) error {
+	w.log.Info("outbound mail started", "smtp", w.cfg.SMTP.String(), "interval", w.cfg.Interval.String())
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.log.Info("outbound mail stopped")
+			return nil
+		case <-w.kick:
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			continue
+		}
+		w.pass(ctx)
+		timer.Reset(w.cfg.Interval)
+	}
+}
+
+func (w *Worker) pass(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("outbound mail pass panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	sent, err := w.RunOnce(ctx)
+	if err != nil {
+		w.log.Error("outbound mail pass failed", "error", err, "sent", sent)
+	}
+}
+
+// RunOnce delivers every notification due now and returns how many
+// messages the server accepted (one per recipient). Temporary failures are
+// rescheduled with backoff, permanent ones recorded (core.Service.
+// RecordAttempt); neither is an error. The error reports what stopped the
+// pass: the database, or the SMTP server being unreachable (wrapping
+// ErrSMTPUnavailable; the pass's mail then waits for its next attempt).
+// When ctx is cancelled it returns after the notification in hand.
+func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
+	org, err := w.cfg.Store.Organization(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("loading organization: %w", err)
+	}
+	sess := &session{mc: w.mc}
+	defer sess.drop()
+	seen := map[int64]bool{}
+	for ctx.Err() == nil {
+		batch, err := w.cfg.Store.ClaimDue(ctx, w.cfg.Now(), w.cfg.BatchSize, w.cfg.Lease)
+		if err != nil {
+			return sent, err
+		}
+		fresh := false
+		for i, d := range batch {
+			if ctx.Err() != nil || seen[d.ID] {
+				w.release(ctx, batch[i:])
+				return sent, nil
+			}
+			seen[d.ID], fresh = true, true
+			sent += w.deliver(ctx, sess, org, d)
+		}
+		if sess.down != nil {
+			return sent, sess.down
+		}
+		if !fresh {
+			return sent, nil
+		}
+	}
+	return sent, nil
+}
+
+// release gives back claimed rows not tried (shutdown).
+func (w *Worker) release(ctx context.Context, ds []core.Delivery) {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	if err := w.cfg.Store.Release(context.WithoutCancel(ctx), w.cfg.Now(), ids); err != nil {
+		w.log.Warn("could not release outbox rows; they come back when their lease ends", "error", err, "count", len(ids))
+	}
+}
+
+// deliver sends one copy of d to each pending recipient and records the
+// outcome. It returns the number of copies accepted.
+func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organization, d core.Delivery) int {
+	ctx = context.WithoutCancel(ctx) // the notification in hand is finished even on shutdown
+	log := w.log.With("notification_id", d.ID, "kind", string(d.Kind), "attempt", d.Attempts)
+	if d.Protocol != nil {
+		log = log.With("protocol", d.Protocol.Number)
+	}
+	var a core.Attempt
+	var temporary []string
+	var lastErr string
+	pending := core.PendingRecipients(d)
+	r, err := w.cfg.Renderer.Render(d.Kind, NewView(d, org, w.cfg.Renderer.Lang(), w.cfg.PublicURL))
+	if err != nil {
+		// A template bug: retried (a fixed release will send it), never dropped.
+		log.Error("cannot render notification", "error", err)
+		temporary, lastErr = pending, err.Error()
+	}
+	for _, rcpt := range pending {
+		if err != nil {
+			break
+		}
+		env := Envelope{Org: org, From: w.from, FromName: w.fromName, Recipient: rcpt, Keys: w.cfg.Store.Keys(), Date: w.cfg.Now()}
+		m, merr := Message(d, r, env)
+		if merr != nil {
+			log.Warn("cannot build message: invalid address")
+			log.Debug("cannot build message", "recipient", rcpt, "error", merr)
+			a.Failures = append(a.Failures, core.RecipientFailure{Email: rcpt, Status: "5.1.3", Diagnostic: merr.Error(), Permanent: true})
+			continue
+		}
+		serr := sess.send(ctx, m)
+		if serr == nil {
+			a.Delivered = append(a.Delivered, rcpt)
+			log.Debug("message delivered", "recipient", rcpt)
+			continue
+		}
+		f := classify(serr)
+		log.Debug("delivery failed", "recipient", rcpt, "error", f.text)
+		if f.permanent {
+			log.Warn("recipient refused", "status", f.status)
+			a.Failures = append(a.Failures, core.RecipientFailure{Email: rcpt, Status: f.status, Diagnostic: f.text, Permanent: true})
+			continue
+		}
+		temporary, lastErr = append(temporary, rcpt), f.text
+	}
+	now := w.cfg.Now()
+	a.At = now
+	if len(temporary) > 0 {
+		if age := now.Sub(d.CreatedAt); age >= w.cfg.GiveUpAfter {
+			for _, rcpt := range temporary {
+				a.Failures = append(a.Failures, core.RecipientFailure{Email: rcpt, Status: "4.4.7",
+					Diagnostic: fmt.Sprintf("gave up after %s: %s", w.cfg.GiveUpAfter, lastErr)})
+			}
+		} else {
+			a.RetryAt = w.retryAt(now, d.Attempts)
+		}
+	}
+	for _, f := range a.Failures {
+		lastErr = strings.TrimSpace(f.Status + " " + f.Diagnostic)
+	}
+	a.Error = lastErr
+	status, err := w.cfg.Store.RecordAttempt(ctx, d.ID, a)
+	switch {
+	case errors.Is(err, core.ErrNotQueued):
+		log.Warn("notification was finished by another worker meanwhile")
+	case err != nil:
+		// Sent but not recorded: the row comes back after its lease and
+		// may be sent again (delivery is at-least-once, same Message-ID).
+		log.Error("cannot record delivery", "error", err, "delivered", len(a.Delivered))
+	case status == core.DeliveryQueued:
+		log.Info("delivery postponed", "delivered", len(a.Delivered), "retry_at", a.RetryAt.UTC().Format(time.RFC3339))
+	case status == core.DeliveryFailed:
+		log.Warn("notification failed", "failures", len(a.Failures))
+	default:
+		log.Info("notification sent", "delivered", len(a.Delivered), "failures", len(a.Failures))
+	}
+	return len(a.Delivered)
+}
+
+// retryAt is when to try again after attempts failed attempts:
+// RetryBase × 2^(attempts−1), at most RetryMax, then ±20 % jitter so
+// retries of a burst spread out.
+func (w *Worker) retryAt(now time.Time, attempts int) time.Time {
+	wait := w.cfg.RetryMax
+	if attempts < 1 {
+		attempts = 1
+	}
+	if shift := attempts - 1; shift < 32 {
+		if b := w.cfg.RetryBase << shift; b > 0 && b < wait {
+			wait = b
+		}
+	}
+	jitter := 0.8 + 0.4*w.cfg.Rand()
+	return now.Add(time.Duration(float64(wait) * jitter))
+}
