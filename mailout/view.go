@@ -108,6 +108,19 @@ func requesterKind(k core.NotificationKind) bool {
 	return k == core.NotifyAck || k == core.NotifyStatusUpdate || k == core.NotifyReply || k == core.NotifyTooLarge
 }
 
+// WithAccessKey returns v with the protocol's access key and a lookup link
+// that carries it: for the requester's and other requester's copies of
+// status updates and replies (DESIGN.md: "the link in every requester
+// e-mail carries the key"), never for Cc'd participants or staff.
+func (v View) WithAccessKey(key string) View {
+	if key == "" || v.LookupURL == "" || v.AccessKey != "" {
+		return v
+	}
+	v.AccessKey = key
+	v.LookupURL += "?k=" + url.QueryEscape(key)
+	return v
+}
+
 // NewView builds the View of d for org, in lang, with lookup links under
 // publicURL (TRAMITA_PUBLIC_URL, no trailing slash).
 func NewView(d core.Delivery, org core.Organization, lang, publicURL string) View {

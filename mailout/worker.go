@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/mail"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -231,7 +232,14 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	var temporary []string
 	var lastErr string
 	pending := core.PendingRecipients(d)
-	r, err := w.cfg.Renderer.Render(d.Kind, NewView(d, org, w.cfg.Renderer.Lang(), w.cfg.PublicURL))
+	view := NewView(d, org, w.cfg.Renderer.Lang(), w.cfg.PublicURL)
+	r, err := w.cfg.Renderer.Render(d.Kind, view)
+	// The requesters (To) of a status update or reply get the link with the
+	// access key; Cc'd participants get the copy without it.
+	rKey := r
+	if err == nil && d.Protocol != nil && (d.Kind == core.NotifyStatusUpdate || d.Kind == core.NotifyReply) {
+		rKey, err = w.cfg.Renderer.Render(d.Kind, view.WithAccessKey(d.Protocol.AccessKey))
+	}
 	if err != nil {
 		// A template bug: retried (a fixed release will send it), never dropped.
 		log.Error("cannot render notification", "error", err)
@@ -242,7 +250,11 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 			break
 		}
 		env := Envelope{Org: org, From: w.from, FromName: w.fromName, Recipient: rcpt, Keys: w.cfg.Store.Keys(), Date: w.cfg.Now()}
-		m, merr := Message(d, r, env)
+		rr := r
+		if slices.Contains(d.To, rcpt) {
+			rr = rKey
+		}
+		m, merr := Message(d, rr, env)
 		if merr != nil {
 			log.Warn("cannot build message: invalid address")
 			log.Debug("cannot build message", "recipient", rcpt, "error", merr)
