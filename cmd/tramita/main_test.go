@@ -190,3 +190,86 @@ func TestCLIRemind(t *testing.T) {
 		t.Errorf("bad --at: exit %d", code)
 	}
 }
+
+// TestCLICommandsEndToEnd drives staff commands through `tramita ingest`
+// and reads the result with `tramita show --json`: forward with a deadline
+// and a public dispatch, the requester's view, conclude and reopen.
+func TestCLICommandsEndToEnd(t *testing.T) {
+	setupCLI(t)
+	mail1, _ := examples.MailFile("01-vazamento.eml") // VAZAMENTO → GOPE (Bruno)
+	code, out, stderr := cli(t, mail1, "ingest", "--json")
+	if code != 0 {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	var res core.IngestResult
+	_ = json.Unmarshal([]byte(out), &res)
+	number := res.Protocol
+	auth := "Authentication-Results: mx.saneamento.example.gov.br; dkim=pass header.d=saneamento.example.gov.br; dmarc=pass header.from=saneamento.example.gov.br\r\n"
+	staff := func(id, body string) core.IngestResult {
+		t.Helper()
+		raw := auth + "From: Bruno Lima <bruno.lima@saneamento.example.gov.br>\r\nTo: protocolo@saneamento.example.gov.br\r\n" +
+			"Subject: RES: [Protocolo " + number + "] Vazamento\r\nMessage-ID: <" + id + "@saneamento.example.gov.br>\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n")
+		code, out, stderr := cli(t, []byte(raw), "ingest", "--json")
+		if code != 0 {
+			t.Fatalf("ingest %s: %d %s", id, code, stderr)
+		}
+		var r core.IngestResult
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Outcome != core.OutcomeCommands {
+			t.Fatalf("ingest %s: %s", id, out)
+		}
+		return r
+	}
+	show := func() core.ProtocolView {
+		t.Helper()
+		_, out, _ := cli(t, nil, "show", number, "--json")
+		var v core.ProtocolView
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	r := staff("c1", "#encaminhar GCOM\n#prazo 5du\n#publico\nA equipe comercial vai avaliar o ressarcimento.\n")
+	kinds := notificationKinds(r)
+	if kinds[core.NotifyStatusUpdate] != 1 || kinds[core.NotifyUnitNotice] == 0 || kinds[core.NotifyCommandResult] != 1 {
+		t.Errorf("forward queued %+v", r.Notifications)
+	}
+	v := show()
+	if v.Unit != "GCOM" || v.Deadline == nil {
+		t.Fatalf("after forward: unit %s deadline %v", v.Unit, v.Deadline)
+	}
+	// The requester's view: what show --json lists as public.
+	var public []string
+	for _, s := range v.Steps {
+		if s.Visibility == core.Public {
+			public = append(public, string(s.Kind)+": "+s.Text)
+		}
+	}
+	if len(public) != 2 || !strings.HasPrefix(public[1], "forwarded: A equipe comercial") {
+		t.Errorf("public steps %q", public)
+	}
+	// Bruno's unit no longer holds it: Ana (GCOM manager) concludes and reopens.
+	ana := func(id, body string) {
+		raw := auth + "From: ana.souza@saneamento.example.gov.br\r\nTo: protocolo@saneamento.example.gov.br\r\n" +
+			"Subject: [Protocolo " + number + "]\r\nMessage-ID: <" + id + "@saneamento.example.gov.br>\r\n\r\n" + body
+		if code, out, _ := cli(t, []byte(raw), "ingest", "--json"); code != 0 || !strings.Contains(out, `"commands"`) {
+			t.Fatalf("ingest %s: %s", id, out)
+		}
+	}
+	ana("c2", "#concluir\r\nRessarcimento aprovado.\r\n")
+	if v = show(); v.Status != core.StatusConcluded {
+		t.Fatalf("status %s after #concluir", v.Status)
+	}
+	ana("c3", "#reabrir\r\n")
+	if v = show(); v.Status != core.StatusOpen {
+		t.Fatalf("status %s after #reabrir", v.Status)
+	}
+}
+
+func notificationKinds(r core.IngestResult) map[core.NotificationKind]int {
+	m := map[core.NotificationKind]int{}
+	for _, n := range r.Notifications {
+		m[n.Kind]++
+	}
+	return m
+}
