@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/web"
+)
+
+// defaultListen is where `tramita web` listens without TRAMITA_LISTEN.
+const defaultListen = "127.0.0.1:8080"
+
+// webConfig is the lookup page's configuration from the environment.
+type webConfig struct {
+	Listen  string        // TRAMITA_LISTEN, default 127.0.0.1:8080
+	Options web.Options   // TRAMITA_LOOKUP_RATE, TRAMITA_TRUSTED_PROXIES
+	Grace   time.Duration // how long running requests may finish on SIGTERM
+}
+
+// loadWebConfig reads TRAMITA_LISTEN, TRAMITA_LOOKUP_RATE and
+// TRAMITA_TRUSTED_PROXIES.
+func loadWebConfig() (webConfig, error) {
+	c := webConfig{Listen: os.Getenv("TRAMITA_LISTEN"), Grace: 15 * time.Second}
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if v := os.Getenv("TRAMITA_LOOKUP_RATE"); v != "" {
+		l, err := web.ParseRateLimit(v)
+		if err != nil {
+			return c, fmt.Errorf("%w: TRAMITA_LOOKUP_RATE: %v", errUsage, err)
+		}
+		c.Options.RateLimit = l
+	}
+	if v := os.Getenv("TRAMITA_TRUSTED_PROXIES"); v != "" {
+		p, err := web.ParseTrustedProxies(v)
+		if err != nil {
+			return c, fmt.Errorf("%w: TRAMITA_TRUSTED_PROXIES: %v", errUsage, err)
+		}
+		c.Options.TrustedProxies = p
+	}
+	return c, nil
+}
+
+// cmdWeb runs `tramita web`: the public lookup page on TRAMITA_LISTEN until
+// ctx ends (SIGINT, SIGTERM), then shuts down gracefully. The page signs
+// nothing, so TRAMITA_SECRET is not needed (a throwaway key fills core's
+// keyring when it is unset).
+func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
+	cfg, err := loadWebConfig()
+	if err != nil {
+		return err
+	}
+	log := e.logger(stderr)
+	secret := e.Secret
+	if secret == "" {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		secret = hex.EncodeToString(b)
+	}
+	keys, err := core.ParseKeyring(secret)
+	if err != nil {
+		return fmt.Errorf("TRAMITA_SECRET: %w", err)
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc, err := core.NewService(pool, core.Config{Keys: keys, Logger: log})
+	if err != nil {
+		return err
+	}
+	cfg.Options.Logger = log
+	handler, err := web.NewServer(svc, cfg.Options)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("TRAMITA_LISTEN %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute, // large downloads on slow phones
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	log.Info("lookup page listening", "addr", ln.Addr().String(), "rate", rateText(cfg.Options.RateLimit),
+		"trusted_proxies", len(cfg.Options.TrustedProxies))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("lookup page: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("lookup page shutting down", "grace", cfg.Grace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("lookup page shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("lookup page: %w", err)
+	}
+	return nil
+}
+
+func rateText(l web.RateLimit) string {
+	if l == (web.RateLimit{}) {
+		return web.DefaultRateLimit.String()
+	}
+	return l.String()
+}

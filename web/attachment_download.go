@@ -1,0 +1,132 @@
+package web
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tramita/tramita/core"
+)
+
+// attachmentDownload is GET /p/{number}/anexos/{id}?k=KEY: a file of a
+// public step, only with the protocol's access key. Without a key the
+// answer is 403 before any database access; a wrong key, a private step's
+// file and an unknown file all give the same 404. The file is always an
+// attachment (never rendered by the browser), with nosniff, and HTML, SVG,
+// XML and script types are served as application/octet-stream.
+func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
+	n, err := core.ParseNumber(r.PathValue("number"))
+	if err != nil {
+		s.downloadError(w, r, http.StatusBadRequest, "Número inválido", msgNumberInvalid)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.downloadError(w, r, http.StatusNotFound, "Arquivo indisponível", "Este arquivo não existe.")
+		return
+	}
+	key := r.URL.Query().Get("k")
+	if strings.TrimSpace(key) == "" {
+		s.downloadError(w, r, http.StatusForbidden, "Chave de acesso necessária",
+			"Os arquivos só podem ser baixados pelo link com a chave de acesso enviado por e-mail ao requerente.")
+		return
+	}
+	c, err := s.svc.PublicAttachment(r.Context(), n, id, key)
+	if errors.Is(err, core.ErrNotFound) {
+		s.downloadError(w, r, http.StatusNotFound, "Arquivo indisponível",
+			"O arquivo não existe, não é público ou a chave de acesso não confere.")
+		return
+	}
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", safeContentType(c.ContentType))
+	h.Set("Content-Disposition", contentDisposition(c.Filename))
+	h.Set("Content-Length", strconv.Itoa(len(c.Content)))
+	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	_, _ = w.Write(c.Content)
+}
+
+// downloadError renders a download refusal (the organization name from
+// the cache: no database access).
+func (s *server) downloadError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	s.render(w, status, "error", &page{Title: title, OrgName: s.org.peek(),
+		Error: &errorView{Kind: "aviso", Title: title, Message: msg}})
+}
+
+// safeContentType returns the stored media type to serve, or
+// application/octet-stream for anything a browser might run or render as a
+// document (HTML, SVG and other XML, scripts) or cannot parse.
+func safeContentType(stored string) string {
+	const octet = "application/octet-stream"
+	mt, params, err := mime.ParseMediaType(stored)
+	if err != nil {
+		return octet
+	}
+	mt = strings.ToLower(mt)
+	switch {
+	case !strings.Contains(mt, "/"):
+		return octet
+	case mt == "text/html", mt == "text/xml", mt == "text/xsl", mt == "application/xml",
+		strings.HasSuffix(mt, "+xml"), strings.Contains(mt, "script"), strings.Contains(mt, "html"),
+		strings.HasPrefix(mt, "multipart/"), mt == "application/x-shockwave-flash", mt == "text/cache-manifest":
+		return octet
+	}
+	if strings.HasPrefix(mt, "text/") {
+		if cs := strings.ToLower(params["charset"]); cs != "" && isToken(cs) {
+			return mt + "; charset=" + cs
+		}
+	}
+	return mt
+}
+
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// contentDisposition is "attachment" with the file name twice (RFC 6266):
+// filename= an ASCII fallback, filename*= the UTF-8 name percent-encoded
+// (RFC 8187). Path separators, quotes and control characters never pass.
+func contentDisposition(name string) string {
+	name = displayName(strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name))
+	var ascii, enc strings.Builder
+	for _, r := range name {
+		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' && r != '%' {
+			ascii.WriteRune(r)
+		} else {
+			ascii.WriteByte('_')
+		}
+	}
+	for _, b := range []byte(name) {
+		if isAttrChar(b) {
+			enc.WriteByte(b)
+		} else {
+			enc.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(b)|0x100, 16)[1:]))
+		}
+	}
+	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + enc.String()
+}
+
+// isAttrChar reports whether b may appear unencoded in an RFC 8187 value.
+func isAttrChar(b byte) bool {
+	switch {
+	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$&+-.^_`|~", b) >= 0
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/templates"
+)
+
+// Lookup is what the lookup page needs from core; *core.Service has it.
+type Lookup interface {
+	PublicLookup(ctx context.Context, n core.Number, key, document string) (core.PublicView, error)
+	PublicAttachment(ctx context.Context, n core.Number, id int64, key string) (core.PublicContent, error)
+	Organization(ctx context.Context) (core.Organization, error)
+	Ping(ctx context.Context) error
+}
+
+// Options configures the lookup server. The zero value of each field means
+// its documented default.
+type Options struct {
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (deadlines "vencido", rate limiting). Default time.Now.
+	Now func() time.Time
+	// RateLimit limits lookups and downloads per client address
+	// (TRAMITA_LOOKUP_RATE). Default DefaultRateLimit: 30 a minute, bursts of 10.
+	RateLimit RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (TRAMITA_TRUSTED_PROXIES). Default none: the client is RemoteAddr.
+	TrustedProxies []netip.Prefix
+}
+
+// server holds what every handler shares.
+type server struct {
+	svc     Lookup
+	log     *slog.Logger
+	now     func() time.Time
+	pages   *pages
+	md      *markdown
+	limit   *limiter
+	proxies []netip.Prefix
+	org     *orgCache
+	zones   *zoneCache
+}
+
+// NewServer returns the lookup page's handler: the form at /, the result at
+// /p/{number}, file downloads, the JSON twin at /api/protocolos/{number},
+// /healthz and the embedded stylesheet under /static/. It fails when a
+// template or the stylesheet is missing or does not parse.
+func NewServer(svc Lookup, opts Options) (http.Handler, error) {
+	if svc == nil {
+		return nil, fmt.Errorf("web: a lookup service is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RateLimit == (RateLimit{}) {
+		opts.RateLimit = DefaultRateLimit
+	}
+	pg, err := loadPages(templates.Web())
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		svc:     svc,
+		log:     opts.Logger,
+		now:     opts.Now,
+		pages:   pg,
+		md:      newMarkdown(),
+		limit:   newLimiter(opts.RateLimit),
+		proxies: opts.TrustedProxies,
+		org:     &orgCache{},
+		zones:   &zoneCache{},
+	}
+	return s.routes(), nil
+}
+
+// routes registers one handler per route (STYLE.md: one handler per file).
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.homeShow)
+	mux.HandleFunc("POST /consulta", s.limited(s.lookupSubmit))
+	mux.HandleFunc("GET /p/{number...}", s.limited(s.protocolShow))
+	mux.HandleFunc("POST /p/{number...}", s.limited(s.protocolUnlock))
+	mux.HandleFunc("GET /p/{number}/anexos/{id}", s.limited(s.attachmentDownload))
+	mux.HandleFunc("GET /api/protocolos/{number...}", s.limited(s.apiProtocolShow))
+	mux.HandleFunc("POST /api/protocolos/{number...}", s.limited(s.apiProtocolShow))
+	mux.HandleFunc("GET /healthz", s.healthShow)
+	mux.HandleFunc("GET /static/{name}", s.staticShow)
+	mux.HandleFunc("/", s.notFound)
+	return s.secure(mux)
+}

@@ -1,0 +1,286 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tramita/tramita/core"
+)
+
+// protocolView is a core.PublicView made ready for the page: labels in
+// pt-BR, dates in the organization's time zone, dispatches as safe HTML.
+type protocolView struct {
+	Number      string
+	Digits      string // the number in URLs
+	Full        bool
+	StatusClass string // aberto, sobrestado, concluido
+	StatusLabel string
+	Subject     string
+	TypeName    string
+	UnitName    string
+	OpenedAt    dateView
+	UpdatedAt   dateView
+	Deadline    *deadlineView
+	Documents   []string // masked
+	Steps       []stepView
+}
+
+type dateView struct {
+	Text string // 10/03/2026 12:00
+	ISO  string // RFC 3339, for <time datetime>
+}
+
+type deadlineView struct {
+	dateView
+	Note      string // vencido, suspenso
+	NoteClass string
+}
+
+type stepView struct {
+	Label      string
+	Internal   bool
+	At         dateView
+	Units      string
+	HTML       template.HTML
+	Images     []fileView // inline images not placed in the text
+	Files      []fileView
+	DownloadOK bool // file links carry a valid key
+}
+
+type fileView struct {
+	Name string
+	URL  string // "" when the files cannot be downloaded at this level
+	Size string
+}
+
+// statusWords are the status labels and CSS classes (colour and word).
+var statusWords = map[core.Status][2]string{
+	core.StatusOpen:      {"Aberto", "aberto"},
+	core.StatusSuspended: {"Sobrestado", "sobrestado"},
+	core.StatusConcluded: {"Concluído", "concluido"},
+}
+
+// kindLabels name the step kinds on the page.
+var kindLabels = map[core.StepKind]string{
+	core.StepOpened:           "Abertura",
+	core.StepMessage:          "Mensagem do requerente",
+	core.StepForwarded:        "Encaminhamento",
+	core.StepDispatch:         "Despacho",
+	core.StepReply:            "Resposta ao requerente",
+	core.StepNote:             "Nota",
+	core.StepConcluded:        "Conclusão",
+	core.StepReopened:         "Reabertura",
+	core.StepSuspended:        "Sobrestamento",
+	core.StepResumed:          "Retomada",
+	core.StepDeadline:         "Prazo alterado",
+	core.StepTypeChanged:      "Tipo alterado",
+	core.StepRequesterChanged: "Requerente alterado",
+}
+
+func statusLabel(st core.Status) string {
+	if w, ok := statusWords[st]; ok {
+		return w[0]
+	}
+	return string(st)
+}
+
+func kindLabel(k core.StepKind) string {
+	if l, ok := kindLabels[k]; ok {
+		return l
+	}
+	return "Trâmite"
+}
+
+// buildView turns v into the page's view. key is the access key typed,
+// used in file links only when core found it right (v.KeyOK).
+func (s *server) buildView(v core.PublicView, n core.Number, key string) *protocolView {
+	loc := s.zones.location(v.OrgTimezone)
+	date := func(t time.Time) dateView {
+		t = t.In(loc)
+		return dateView{Text: t.Format("02/01/2006 15:04"), ISO: t.Format(time.RFC3339)}
+	}
+	w, ok := statusWords[v.Status]
+	if !ok {
+		w = [2]string{string(v.Status), "aberto"}
+	}
+	pv := &protocolView{
+		Number: v.Number, Digits: n.Digits(), Full: v.Level == core.PublicFull,
+		StatusLabel: w[0], StatusClass: w[1],
+		Subject: v.Subject, TypeName: v.TypeName, UnitName: v.UnitName,
+		OpenedAt: date(v.OpenedAt), UpdatedAt: date(v.UpdatedAt),
+		Documents: v.Documents,
+	}
+	if v.Deadline != nil && v.Status != core.StatusConcluded {
+		d := &deadlineView{dateView: date(*v.Deadline)}
+		switch {
+		case v.Status == core.StatusSuspended:
+			d.Note, d.NoteClass = "suspenso", "suspenso"
+		case s.now().After(*v.Deadline):
+			d.Note, d.NoteClass = "vencido", "vencido"
+		}
+		pv.Deadline = d
+	}
+	fileURL := func(id int64) string { return "" }
+	if v.KeyOK {
+		q := "?k=" + url.QueryEscape(strings.ToUpper(strings.TrimSpace(key)))
+		fileURL = func(id int64) string { return "/p/" + pv.Digits + "/anexos/" + strconv.FormatInt(id, 10) + q }
+	}
+	pv.Steps = make([]stepView, 0, len(v.Steps))
+	for i := len(v.Steps) - 1; i >= 0; i-- { // newest first
+		st := v.Steps[i]
+		sv := stepView{At: date(st.At), Units: unitsText(st.FromUnit, st.ToUnit), Internal: st.Internal, DownloadOK: v.KeyOK}
+		if st.Internal {
+			sv.Label = "Trâmite interno"
+		} else {
+			sv.Label = kindLabel(st.Kind)
+			sv.HTML, sv.Images, sv.Files = s.stepBody(st, fileURL)
+		}
+		pv.Steps = append(pv.Steps, sv)
+	}
+	return pv
+}
+
+// unitsText says where a step happened: "De A para B", "Para B", "Unidade A".
+func unitsText(from, to string) string {
+	switch {
+	case from == "" && to == "":
+		return ""
+	case from == "":
+		return "Para " + to
+	case to == "" || to == from:
+		return "Unidade: " + from
+	}
+	return "De " + from + " para " + to
+}
+
+// inlineImageTypes are the image types shown in the page; any other file
+// is only a download.
+var inlineImageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+// stepBody renders a public step's text as safe HTML with its inline
+// images in place: a mail's text names an image "[cid:CONTENT-ID]"
+// (Outlook) or "[image: NAME]" (Gmail); those markers become the image.
+// Inline images the text does not name come after it; other files are
+// listed for download.
+func (s *server) stepBody(st core.PublicStep, fileURL func(int64) string) (template.HTML, []fileView, []fileView) {
+	text := st.Text
+	var images, files []fileView
+	type placed struct {
+		token string
+		file  fileView
+	}
+	var inText []placed
+	nonce := ""
+	for _, f := range st.Files {
+		fv := fileView{Name: displayName(f.Filename), URL: fileURL(f.ID), Size: formatSize(f.Size)}
+		if !f.Inline || !inlineImageTypes[strings.ToLower(f.ContentType)] {
+			files = append(files, fv)
+			continue
+		}
+		if marker := findMarker(text, f); marker != "" {
+			if nonce == "" {
+				nonce = randomToken()
+			}
+			token := "TRAMITAIMG" + nonce + "X" + strconv.Itoa(len(inText)) + "X"
+			text = strings.Replace(text, marker, token, 1)
+			inText = append(inText, placed{token, fv})
+			continue
+		}
+		images = append(images, fv)
+	}
+	html := string(s.md.render(text))
+	for _, p := range inText {
+		var ok bool
+		if html, ok = replaceInText(html, p.token, imageHTML(p.file)); !ok {
+			images = append(images, p.file) // the marker ended up inside a tag (a link target): show it after
+		}
+	}
+	return template.HTML(html), images, files // #nosec: sanitized, tokens replaced by escaped markup
+}
+
+// replaceInText replaces the first token of html that is outside a tag.
+// html is bluemonday's output, where "<" and ">" only delimit tags
+// (attribute values have them escaped), so a token inside an attribute is
+// never replaced by markup that would break out of it.
+func replaceInText(html, token, markup string) (string, bool) {
+	from := 0
+	for {
+		i := strings.Index(html[from:], token)
+		if i < 0 {
+			return html, false
+		}
+		i += from
+		if strings.LastIndexByte(html[:i], '<') <= strings.LastIndexByte(html[:i], '>') {
+			return html[:i] + markup + html[i+len(token):], true
+		}
+		from = i + len(token)
+	}
+}
+
+// findMarker returns the first marker of f present in text, or "".
+func findMarker(text string, f core.PublicFile) string {
+	var candidates []string
+	if f.ContentID != "" {
+		candidates = append(candidates, "[cid:"+f.ContentID+"]")
+	}
+	if f.Filename != "" {
+		candidates = append(candidates, "[image: "+f.Filename+"]", "[imagem: "+f.Filename+"]")
+	}
+	for _, c := range candidates {
+		if strings.Contains(text, c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// imageHTML is an inline image (a link to the file around it), or its
+// name when it cannot be downloaded at this level; every value escaped.
+func imageHTML(f fileView) string {
+	name := template.HTMLEscapeString(f.Name)
+	if f.URL == "" {
+		return `<span class="arquivo-sem-link">Imagem: ` + name + `</span>`
+	}
+	u := template.HTMLEscapeString(f.URL)
+	return `<a href="` + u + `"><img src="` + u + `" alt="` + name + `" loading="lazy"></a>`
+}
+
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// displayName is a file name fit to show: control and bidirectional
+// formatting characters (which can disguise an extension) removed.
+func displayName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u200b' || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "arquivo"
+	}
+	return name
+}
+
+// formatSize writes n bytes the Brazilian way: "900 bytes", "12 KB", "1,5 MB".
+func formatSize(n int64) string {
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < 1024*1024:
+		return strconv.FormatInt((n+512)/1024, 10) + " KB"
+	}
+	mb := strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64)
+	return strings.Replace(mb, ".", ",", 1) + " MB"
+}
