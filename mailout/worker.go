@@ -198,6 +198,12 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 			}
 			seen[d.ID], fresh = true, true
 			sent += w.deliver(ctx, sess, org, d)
+			if sess.unrecorded != nil {
+				// The database is failing: stop sending what could not be
+				// recorded either (each would go out again after its lease).
+				w.release(ctx, batch[i+1:])
+				return sent, fmt.Errorf("recording a delivery: %w", sess.unrecorded)
+			}
 		}
 		if sess.down != nil {
 			return sent, sess.down
@@ -300,6 +306,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 		// Sent but not recorded: the row comes back after its lease and
 		// may be sent again (delivery is at-least-once, same Message-ID).
 		log.Error("cannot record delivery", "error", err, "delivered", len(a.Delivered))
+		sess.unrecorded = err
 	case status == core.DeliveryQueued:
 		log.Info("delivery postponed", "delivered", len(a.Delivered), "retry_at", a.RetryAt.UTC().Format(time.RFC3339))
 	case status == core.DeliveryFailed:
