@@ -233,3 +233,35 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// StepFile is the content of one attachment, for mail that carries it.
+type StepFile struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+// StepFiles returns the files of step stepID, in the order they arrived,
+// as long as their total size stays within maxBytes (bytes); files beyond
+// that are left out (the mail lists every file by name anyway). A step
+// without files gives an empty list.
+func (s *Service) StepFiles(ctx context.Context, stepID int64, maxBytes int64) ([]StepFile, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT a.filename, a.content_type, b.content FROM (
+			SELECT a.*, sum(a.size) OVER (ORDER BY a.id) AS running FROM attachments a WHERE a.step_id = $1
+		) a JOIN blobs b ON b.sha256 = a.sha256
+		WHERE a.running <= $2 ORDER BY a.id`, stepID, maxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("loading files of step %d: %w", stepID, err)
+	}
+	defer rows.Close()
+	var out []StepFile
+	for rows.Next() {
+		var f StepFile
+		if err := rows.Scan(&f.Filename, &f.ContentType, &f.Data); err != nil {
+			return nil, fmt.Errorf("loading files of step %d: %w", stepID, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

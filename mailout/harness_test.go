@@ -320,7 +320,8 @@ type parsed struct {
 	Text   string
 	HTML   string
 	Raw    string
-	Types  []string // media types of the parts, in order
+	Types  []string          // media types of the parts, in order
+	Files  map[string][]byte // attachments by file name
 }
 
 func parse(t testing.TB, raw []byte) parsed {
@@ -338,9 +339,21 @@ func parse(t testing.TB, raw []byte) parsed {
 		if err != nil {
 			t.Fatalf("parsing sent message: %v", err)
 		}
+		if ah, ok := part.Header.(*mail.AttachmentHeader); ok {
+			name, _ := ah.Filename()
+			body, err := io.ReadAll(part.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Files == nil {
+				p.Files = map[string][]byte{}
+			}
+			p.Files[name] = body
+			continue
+		}
 		h, ok := part.Header.(*mail.InlineHeader)
 		if !ok {
-			t.Fatalf("unexpected attachment in sent message")
+			t.Fatalf("unexpected part in sent message")
 		}
 		ct, _, _ := h.ContentType()
 		body, err := io.ReadAll(part.Body)

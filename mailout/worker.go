@@ -1,6 +1,7 @@
 package mailout
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,19 @@ type Store interface {
 	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]core.Delivery, error)
 	RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error)
 	Release(ctx context.Context, now time.Time, ids []int64) error
+	StepFiles(ctx context.Context, stepID int64, maxBytes int64) ([]core.StepFile, error)
+}
+
+// DefaultMaxAttachBytes is how many bytes of a step's files a notice
+// carries as attachments (20 MiB, under common relay limits); files past it
+// are listed by name only.
+const DefaultMaxAttachBytes = 20 << 20
+
+// carriesFiles reports whether mail of kind k attaches the files of its
+// step: the unit's notices (full dispatch and files, DESIGN.md), a
+// participant's new message to the unit, and a public answer.
+func carriesFiles(k core.NotificationKind) bool {
+	return k == core.NotifyUnitNotice || k == core.NotifyRequesterMessage || k == core.NotifyReply
 }
 
 // Defaults of Config.
@@ -55,10 +69,13 @@ type Config struct {
 	// wait after a temporary failure (4xx, network error, timeout).
 	RetryBase   time.Duration
 	RetryMax    time.Duration
-	GiveUpAfter time.Duration    // age at which temporary failures become final (delivery status 4.4.7)
-	Now         func() time.Time // clock; default time.Now
-	Rand        func() float64   // jitter source in [0, 1); default math/rand/v2
-	Logger      *slog.Logger     // default slog.Default(); addresses only at debug level (LGPD)
+	GiveUpAfter time.Duration
+	// MaxAttachBytes caps the files attached to one notice, in bytes;
+	// default DefaultMaxAttachBytes.
+	MaxAttachBytes int64            // age at which temporary failures become final (delivery status 4.4.7)
+	Now            func() time.Time // clock; default time.Now
+	Rand           func() float64   // jitter source in [0, 1); default math/rand/v2
+	Logger         *slog.Logger     // default slog.Default(); addresses only at debug level (LGPD)
 }
 
 // Worker delivers the outbox: it claims due notifications, renders them,
@@ -88,6 +105,9 @@ func NewWorker(cfg Config) (*Worker, error) {
 	setDefault(&c.RetryBase, DefaultRetryBase)
 	setDefault(&c.RetryMax, DefaultRetryMax)
 	setDefault(&c.GiveUpAfter, DefaultGiveUpAfter)
+	if c.MaxAttachBytes <= 0 {
+		c.MaxAttachBytes = DefaultMaxAttachBytes
+	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
 	}
@@ -246,8 +266,12 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	if err == nil && d.Protocol != nil && (d.Kind == core.NotifyStatusUpdate || d.Kind == core.NotifyReply) {
 		rKey, err = w.cfg.Renderer.Render(d.Kind, view.WithAccessKey(d.Protocol.AccessKey))
 	}
+	var files []core.StepFile
+	if err == nil && carriesFiles(d.Kind) && d.StepID != 0 {
+		files, err = w.cfg.Store.StepFiles(ctx, d.StepID, w.cfg.MaxAttachBytes)
+	}
 	if err != nil {
-		// A template bug: retried (a fixed release will send it), never dropped.
+		// A template bug or the files unreadable: retried, never dropped.
 		log.Error("cannot render notification", "error", err)
 		temporary, lastErr = pending, err.Error()
 	}
@@ -261,6 +285,11 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 			rr = rKey
 		}
 		m, merr := Message(d, rr, env)
+		for _, f := range files {
+			if merr == nil {
+				merr = m.AttachReader(f.Filename, bytes.NewReader(f.Data), gomail.WithFileContentType(gomail.ContentType(f.ContentType)))
+			}
+		}
 		if merr != nil {
 			log.Warn("cannot build message: invalid address")
 			log.Debug("cannot build message", "recipient", rcpt, "error", merr)

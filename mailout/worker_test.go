@@ -366,3 +366,29 @@ func headerBlock(raw string) string {
 	h, _, _ := strings.Cut(raw, "\r\n\r\n")
 	return h
 }
+
+// TestUnitNoticeCarriesTheFiles checks that the unit's notice carries the
+// step's files as attachments (DESIGN.md: "full dispatch and files"), and
+// the requester's acknowledgement does not.
+func TestUnitNoticeCarriesTheFiles(t *testing.T) {
+	t.Parallel()
+	svc, srv, clk := newService(t), newSink(t), newClock()
+	in := core.Inbound{
+		Raw:       []byte("From: joana@example.org\r\nSubject: x\r\nMessage-ID: <files1@example.org>\r\n\r\nFoto anexa\r\n"),
+		MessageID: "files1@example.org", Subject: "Vazamento com foto", From: core.Address{Email: joana},
+		Recipients: []string{"protocolo+vazamento@saneamento.example.gov.br"}, Text: "Foto anexa", FullText: "Foto anexa",
+		Class:       core.ClassNormal,
+		Attachments: []core.InboundAttachment{{Filename: "calçada.jpg", ContentType: "image/jpeg", Data: []byte("\xff\xd8\xff jpeg bytes")}},
+	}
+	if res, err := svc.Ingest(context.Background(), in); err != nil || res.Outcome != core.OutcomeCreated {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	runOnce(t, newWorker(t, svc, srv.Port, clk))
+	notices := srv.to(t, "bruno.lima@saneamento.example.gov.br") // VAZAMENTO → GOPE
+	if len(notices) != 1 || string(notices[0].Files["calçada.jpg"]) != "\xff\xd8\xff jpeg bytes" {
+		t.Fatalf("unit notice files: %d messages, %v", len(notices), notices)
+	}
+	if ack := srv.to(t, joana); len(ack) != 1 || len(ack[0].Files) != 0 {
+		t.Errorf("the acknowledgement carries files")
+	}
+}
