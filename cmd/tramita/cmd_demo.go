@@ -148,10 +148,13 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 		return nil, err
 	}
 	d.services.listener = ln
-	// The sample request, sent as the citizen through the demo's SMTP port
-	// (a second run sends the same message: intake sees a duplicate).
+	// The sample request, sent as the citizen through the demo's SMTP port.
 	raw, err := examples.MailFile("01-vazamento.eml")
 	if err == nil {
+		// A Message-ID of its own each run, so a second run opens (and
+		// acknowledges) a new protocol instead of seeing a duplicate.
+		raw = []byte(strings.Replace(string(raw), "<demo-vazamento-1@example.org>",
+			"<demo-vazamento-"+demoPassword()[5:]+"@example.org>", 1))
 		err = sendDemoMail(d.Mail.SMTPAddr, "joana.cidada@example.org", "protocolo+vazamento@saneamento.example.gov.br", raw)
 	}
 	if err != nil {

@@ -20,7 +20,11 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 		return fmt.Errorf("%w: tramita failed list [--json] | tramita failed retry ID", errUsage)
 	}
 	log := e.logger(stderr)
-	svc, pool, err := e.service(ctx, log)
+	open := e.service // a retry verifies reply tokens
+	if args[0] == "list" {
+		open = e.readService
+	}
+	svc, pool, err := open(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func cmdOrg(ctx context.Context, e env, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	svc, pool, err := e.service(ctx, e.logger(stderr))
+	svc, pool, err := e.readService(ctx, e.logger(stderr))
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func cmdRemind(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 			return fmt.Errorf("%w: tramita remind [--at RFC3339] [--digest] [--json]", errUsage)
 		}
 	}
-	svc, pool, err := e.service(ctx, e.logger(stderr))
+	svc, pool, err := e.readService(ctx, e.logger(stderr))
 	if err != nil {
 		return err
 	}

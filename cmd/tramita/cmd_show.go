@@ -22,7 +22,7 @@ func cmdShow(ctx context.Context, e env, args []string, stdout io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("%w: número inválido / invalid number: %v", errUsage, err)
 	}
-	svc, pool, err := e.service(ctx, e.logger(io.Discard))
+	svc, pool, err := e.readService(ctx, e.logger(io.Discard))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -94,6 +96,18 @@ func (e env) connect(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 // service opens the database and builds the core service.
+// readService is service for commands that sign and verify nothing (show,
+// failed list, org apply, remind): without TRAMITA_SECRET they run with a
+// throwaway key.
+func (e env) readService(ctx context.Context, log *slog.Logger) (*core.Service, *pgxpool.Pool, error) {
+	if e.Secret == "" {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		e.Secret = hex.EncodeToString(b)
+	}
+	return e.service(ctx, log)
+}
+
 func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgxpool.Pool, error) {
 	if e.Secret == "" {
 		return nil, nil, fmt.Errorf("TRAMITA_SECRET is not set: it signs the reply addresses (at least 16 characters)")
