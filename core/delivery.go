@@ -69,7 +69,7 @@ var ErrNotQueued = errors.New("notification is not queued")
 func AllNotificationKinds() []NotificationKind {
 	return []NotificationKind{NotifyAck, NotifyUnitNotice, NotifyStatusUpdate, NotifyReply, NotifyRequesterMessage,
 		NotifyCommandResult, NotifyCommandRejected, NotifyDeliveryFailed, NotifyTooLarge, NotifyReminderDueSoon,
-		NotifyReminderDue, NotifyOverdueDigest}
+		NotifyReminderDue, NotifyOverdueDigest, NotifyIntakeFailed}
 }
 
 // Delivery is a claimed notification with what the mailer needs to render,

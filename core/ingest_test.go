@@ -199,6 +199,17 @@ func TestQuarantineAndRetry(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Error != "boom" {
 		t.Fatalf("failed list: %+v %v", list, err)
 	}
+	// Staff are told once: the administrators get an intake_failed notice.
+	if _, err := svc.Quarantine(ctx, in, errors.New("boom again")); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	if err := svc.Pool().QueryRow(ctx, `SELECT ARRAY(SELECT to_addrs[1] FROM notifications WHERE kind = 'intake_failed')`).Scan(&told); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 || told[0] != "carla.admin@saneamento.example.gov.br" {
+		t.Fatalf("intake_failed notices to %v, want one to the administrator", told)
+	}
 	raw, err := svc.FailedRaw(ctx, list[0].ID)
 	if err != nil || string(raw) != string(in.Raw) {
 		t.Fatalf("failed raw differs: %v", err)

@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Quarantine stores a message that could not be processed (outcome
@@ -17,12 +20,19 @@ func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (Inge
 		kind = "pipe"
 	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO raw_messages (sha256, identity, size, content, message_id, sender, subject, source, received_at, outcome, error)
-		VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, 'failed', $10)
-		ON CONFLICT (identity) DO UPDATE SET error = $10 WHERE raw_messages.outcome = 'failed'
-		RETURNING id`,
-		rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, s.now(), cause.Error()).Scan(&id)
+	var first bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO raw_messages (sha256, identity, size, content, message_id, sender, subject, source, received_at, outcome, error)
+			VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, 'failed', $10)
+			ON CONFLICT (identity) DO UPDATE SET error = $10 WHERE raw_messages.outcome = 'failed'
+			RETURNING id, (xmax = 0)`,
+			rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, s.now(), cause.Error()).Scan(&id, &first)
+		if err != nil || !first {
+			return err
+		}
+		return tellAdmins(ctx, tx, id, in, cause, s.now())
+	})
 	if isNoRows(err) {
 		// Already processed successfully meanwhile.
 		return IngestResult{Outcome: OutcomeDuplicate, Reason: "message already received", Notifications: []NotificationSummary{}}, nil
@@ -32,6 +42,43 @@ func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (Inge
 	}
 	s.log.Error("message quarantined", "raw_message_id", id, "error", cause)
 	return IngestResult{Outcome: OutcomeFailed, Reason: cause.Error(), RawMessageID: id, Notifications: []NotificationSummary{}}, nil
+}
+
+// tellAdmins queues an intake_failed notice to each active administrator,
+// once per quarantined message: staff learn that mail is waiting in
+// `tramita failed list` (and in the IMAP failed folder).
+func tellAdmins(ctx context.Context, tx pgx.Tx, rawID int64, in Inbound, cause error, now time.Time) error {
+	org, err := loadOrganization(ctx, tx)
+	if errors.Is(err, ErrNoOrganization) {
+		return nil // nobody to tell yet; the message is kept all the same
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("listing administrators: %w", err)
+	}
+	type admin struct {
+		id    int64
+		email string
+	}
+	admins, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (admin, error) {
+		var a admin
+		return a, r.Scan(&a.id, &a.email)
+	})
+	if err != nil {
+		return fmt.Errorf("listing administrators: %w", err)
+	}
+	for _, a := range admins {
+		n := Notification{Kind: NotifyIntakeFailed, RawMessageID: rawID, To: []string{a.email}, StaffID: a.id, At: now,
+			DedupeKey: fmt.Sprintf("intake_failed:%d:%d", rawID, a.id),
+			Data:      map[string]any{"reason": cause.Error(), "subject": in.Subject, "from": in.From.Email, "size": len(in.Raw), "raw_message_id": rawID}}
+		if _, err := enqueue(ctx, tx, org, &n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FailedMessage is a quarantined message.

@@ -71,6 +71,7 @@ const (
 	NotifyReminderDueSoon  NotificationKind = "reminder_due_soon"
 	NotifyReminderDue      NotificationKind = "reminder_due"
 	NotifyOverdueDigest    NotificationKind = "overdue_digest"
+	NotifyIntakeFailed     NotificationKind = "intake_failed" // a received message was quarantined: to the admins
 )
 
 // Role is a staff member's role; it decides what they may command.

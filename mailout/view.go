@@ -41,6 +41,7 @@ type View struct {
 	Events   []string // status_update: what changed, in order (not escaped)
 	Dispatch string   // the dispatch, answer or message text; may span lines
 	Reason   string   // why it was suspended, or why commands were refused
+	FailedID string   // raw message id of a quarantined message (intake_failed), for `tramita failed retry`
 
 	StepAuthor  string   // who wrote the step: "Name (address)" (staff notices)
 	FromUnit    string   // unit the step came from
@@ -181,6 +182,9 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		v.Event = v.Events[0]
 	}
 	v.Reason, v.From, v.Help = str(data["reason"]), str(data["from"]), str(data["help"])
+	if n, ok := number(data["raw_message_id"]); ok {
+		v.FailedID = fmt.Sprintf("%.0f", n)
+	}
 	v.Failed, v.Undelivered = strs(data["failed"]), str(data["undelivered"])
 	if b, ok := data["applied"].(bool); ok {
 		v.Applied = b
