@@ -1,0 +1,810 @@
+// Command ingest benchmarks the intake transaction: how many new protocols
+// per second (each with its acknowledgement and unit notice queued) go
+// through mailin.Ingester.Ingest, the path of `tramita ingest` and of the
+// IMAP poller, with 1, 2 and 4 concurrent workers in one process, on a fresh
+// schema of the database at DATABASE_URL with the sample organization.
+//
+// The baseline is measured in the same run on the same database: pgbench
+// with the same number of clients, for the same duration, running a
+// single-row INSERT transaction into a table of the same schema; and (-counter)
+// the same INSERT after an UPDATE of one counter row, as gapless numbering
+// does. Each round runs, for each worker count on a fresh schema, the ingest
+// run and the pgbench runs, ingest first in odd rounds and last in even
+// ones, so both see the same machine load; the rounds are reported one by
+// one and as medians. A failed round (PostgreSQL restarted by another test
+// on a shared machine) is discarded and run again, up to three times.
+//
+// It also measures the MTA-pipe path: one `tramita ingest` process per
+// message (-bin, or a binary it builds), against one `psql -c 'INSERT …'`
+// process per row, one at a time and -exec-workers at a time.
+//
+//	GOTOOLCHAIN=local go run ./bench/ingest                       # defaults
+//	GOTOOLCHAIN=local go run ./bench/ingest -duration 5s -rounds 1  # quick
+//	BENCH_TRACE=1 GOTOOLCHAIN=local go run ./bench/ingest -bin none # also list one ingest's statements
+//
+// bench/ingest/run installs pgbench when missing and runs it. The figures go
+// to BENCHMARKS.md, "Ingest throughput".
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/examples"
+	"github.com/tramita/tramita/mailin"
+	"github.com/tramita/tramita/migrations"
+	"go.yaml.in/yaml/v3"
+)
+
+const secret = "1:bench-ingest-secret-long-enough"
+
+func main() {
+	workers := flag.String("workers", "1,2,4", "concurrent in-process workers (and pgbench clients), comma-separated")
+	duration := flag.Duration("duration", 8*time.Second, "length of each ingest run and of each pgbench run")
+	rounds := flag.Int("rounds", 3, "rounds of (ingest, pgbench) per worker count")
+	size := flag.Int("size", 2048, "approximate message size, bytes")
+	bin := flag.String("bin", "", "tramita binary for the per-process figure (empty: build one; \"none\": skip that figure)")
+	execWorkers := flag.String("exec-workers", "1,4", "concurrent `tramita ingest` processes (and psql processes), comma-separated")
+	execDuration := flag.Duration("exec-duration", 8*time.Second, "length of each per-process run")
+	counter := flag.Bool("counter", true, "also run a second pgbench baseline that takes a gapless counter (UPDATE of one row) before the INSERT, as protocol numbering does")
+	flag.Parse()
+	dbURL := os.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		dbURL = "postgres://tramita:tramita@127.0.0.1:5432/tramita?sslmode=disable"
+	}
+	ws, err := ints(*workers)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ews, err := ints(*execWorkers)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *rounds < 1 || *duration < time.Second || *execDuration < time.Second {
+		log.Fatal("-rounds must be ≥ 1 and the durations ≥ 1s")
+	}
+	if clientBinary("pgbench") == "" {
+		log.Fatal("pgbench is not installed (Debian package postgresql-client; bench/ingest/run installs it)")
+	}
+	if err := run(dbURL, ws, *duration, *rounds, *size, *bin, ews, *execDuration, *counter); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 64 {
+			return nil, fmt.Errorf("bad count %q (1 to 64)", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// result is one ingest run next to the pgbench runs of the same round.
+type result struct {
+	workers    int
+	protocols  int     // created with ack and unit notice queued
+	perSec     float64 // protocols per second
+	goCPU      float64 // CPU seconds of this process per protocol
+	dbCPU      float64 // CPU seconds of the pool's PostgreSQL backends per protocol
+	statements float64 // statements sent per protocol (BEGIN and COMMIT included)
+	tps        float64 // pgbench transactions per second
+	ctps       float64 // pgbench with the gapless counter, transactions per second (0: not run)
+}
+
+func run(dbURL string, workers []int, d time.Duration, rounds, size int, bin string, execWorkers []int, execD time.Duration, counter bool) error {
+	ctx := context.Background()
+	tag := make([]byte, 4)
+	_, _ = rand.Read(tag)
+	runTag := hex.EncodeToString(tag)
+	script, err := writeScript("\\set r random(1, 1000000)\nINSERT INTO bench_t (v) VALUES (:r);\n")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(script)
+	counterScript, err := writeScript("\\set r random(1, 1000000)\nBEGIN;\nUPDATE bench_counter SET last = last + 1 WHERE id = 1;\n" +
+		"INSERT INTO bench_t (v) VALUES (:r);\nEND;\n")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(counterScript)
+
+	fmt.Printf("Ingest throughput: %d-byte new requests through mailin.Ingester.Ingest, %s per run, %d round(s)\n", size, d, rounds)
+	fmt.Printf("baseline: pgbench -n -c N -j N -T %d -f (\\set r random(1,1000000); INSERT INTO bench_t (v) VALUES (:r))\n", int(d.Seconds()))
+	if counter {
+		fmt.Printf("second baseline (\"counter\"): BEGIN; UPDATE bench_counter SET last = last + 1 WHERE id = 1; INSERT INTO bench_t …; END\n")
+	}
+	fmt.Printf("Odd rounds run ingest first, even rounds pgbench first. CPU per protocol: this process (getrusage) and the pool's\n" +
+		"PostgreSQL backends (/proc/PID/stat), divided by the protocols opened.\n\n")
+	var all []result
+	seq := 0
+	for r := 1; r <= rounds; r++ {
+		for _, w := range workers {
+			var res result
+			err := retry(ctx, dbURL, fmt.Sprintf("round %d, %d worker(s)", r, w), func() (err error) {
+				t0 := time.Now()
+				sch, err := newBenchSchema(ctx, dbURL, "bench_ingest_")
+				if err != nil {
+					return err
+				}
+				defer sch.drop()
+				fmt.Fprintf(os.Stderr, "bench: fresh schema %s migrated in %s\n", sch.name, time.Since(t0).Round(time.Millisecond))
+				res, err = oneRound(ctx, sch, r, w, d, size, fmt.Sprintf("%s.%d", runTag, seq), script, counterScript, counter)
+				seq++
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			all = append(all, res)
+			fmt.Printf("round %d, %d worker(s): %5d protocols = %6.1f/s (Go CPU %4.1f ms, PostgreSQL CPU %4.1f ms, %.0f statements per protocol)"+
+				" | pgbench %d client(s): %7.1f tps, ratio %.3f", r, w, res.protocols, res.perSec, 1000*res.goCPU, 1000*res.dbCPU,
+				res.statements, w, res.tps, res.perSec/res.tps)
+			if counter {
+				fmt.Printf(" | counter %7.1f tps, ratio %.3f", res.ctps, res.perSec/res.ctps)
+			}
+			fmt.Println()
+		}
+	}
+
+	fmt.Printf("\n| workers | ingest, protocols/s | pgbench single-row INSERT, tps | **ratio** |")
+	if counter {
+		fmt.Printf(" pgbench counter + INSERT, tps | ratio to it |")
+	}
+	fmt.Printf(" CPU per protocol: Go / PostgreSQL | statements per protocol |\n|---:|---:|---:|---:|")
+	if counter {
+		fmt.Printf("---:|---:|")
+	}
+	fmt.Println("---:|---:|")
+	var summary []string
+	for _, w := range workers {
+		var ps, ts, rs, cs, crs, gc, dc, st []float64
+		for _, res := range all {
+			if res.workers == w {
+				ps, ts, rs = append(ps, res.perSec), append(ts, res.tps), append(rs, res.perSec/res.tps)
+				cs, crs = append(cs, res.ctps), append(crs, res.perSec/res.ctps)
+				gc, dc, st = append(gc, 1000*res.goCPU), append(dc, 1000*res.dbCPU), append(st, res.statements)
+			}
+		}
+		fmt.Printf("| %d | **%.0f** (%.0f–%.0f) | %.0f (%.0f–%.0f) | **%.3f** (%.3f–%.3f) |", w,
+			median(ps), minf(ps), maxf(ps), median(ts), minf(ts), maxf(ts), median(rs), minf(rs), maxf(rs))
+		if counter {
+			fmt.Printf(" %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |", median(cs), minf(cs), maxf(cs), median(crs), minf(crs), maxf(crs))
+		}
+		fmt.Printf(" %.1f ms / %.1f ms | %.0f |\n", median(gc), median(dc), median(st))
+		summary = append(summary, fmt.Sprintf("summary: ingest %d worker(s) %.0f protocols/s vs pgbench %.0f tps ratio %.3f", w, median(ps), median(ts), median(rs)))
+	}
+	fmt.Println("(median of the rounds, range in brackets; the ratio is the median of each round's own ratio)")
+	for _, l := range summary {
+		fmt.Println(l)
+	}
+
+	if bin != "none" {
+		if err := perProcess(ctx, dbURL, bin, execWorkers, execD, rounds, size, runTag); err != nil {
+			return err
+		}
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("\nmachine: %s, %d CPUs, %s %s/%s\n", host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+// oneRound measures ingest with w workers and pgbench with w clients on the
+// fresh schema sch, in an order that alternates with the round number r.
+func oneRound(ctx context.Context, sch *benchSchema, r, w int, d time.Duration, size int, tag, script, counterScript string, counter bool) (res result, err error) {
+	ing, err := prepare(ctx, sch)
+	if err != nil {
+		return res, err
+	}
+	var tps, ctps float64
+	baselines := func() error {
+		if tps, err = pgbench(sch, script, w, d); err != nil {
+			return err
+		}
+		if counter {
+			ctps, err = pgbench(sch, counterScript, w, d)
+		}
+		return err
+	}
+	if r%2 == 0 {
+		if err := baselines(); err != nil {
+			return res, err
+		}
+	}
+	if res, err = ingestRun(ctx, sch, ing, w, d, size, tag); err != nil {
+		return res, err
+	}
+	if r%2 == 1 {
+		if err := baselines(); err != nil {
+			return res, err
+		}
+	}
+	res.tps, res.ctps = tps, ctps
+	return res, nil
+}
+
+// prepare applies the sample organization and creates pgbench's tables in
+// sch, and returns the ingester on it.
+func prepare(ctx context.Context, sch *benchSchema) (*mailin.Ingester, error) {
+	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	keys, _ := core.ParseKeyring(secret)
+	svc, err := core.NewService(sch.pool, core.Config{Keys: keys, Logger: lg})
+	if err != nil {
+		return nil, err
+	}
+	var spec core.OrgSpec
+	if err := yaml.NewDecoder(bytes.NewReader(examples.OrgYAML)).Decode(&spec); err != nil {
+		return nil, err
+	}
+	if _, err := svc.ApplyOrg(ctx, &spec); err != nil {
+		return nil, err
+	}
+	if _, err := sch.pool.Exec(ctx, `CREATE TABLE bench_t (id bigserial PRIMARY KEY, v int NOT NULL);
+		CREATE TABLE bench_counter (id int PRIMARY KEY, last bigint NOT NULL); INSERT INTO bench_counter VALUES (1, 0)`); err != nil {
+		return nil, err
+	}
+	return &mailin.Ingester{Core: svc, Log: lg}, nil
+}
+
+// ingestRun opens protocols with w workers for d and checks that each has
+// its acknowledgement and unit notice queued.
+func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w int, d time.Duration, size int, tag string) (result, error) {
+	// Open w connections and read the organization outside the clock.
+	conns := make([]*pgxpool.Conn, 0, w)
+	for range w {
+		c, err := sch.pool.Acquire(ctx)
+		if err != nil {
+			return result{}, err
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	if _, err := ing.Core.Organization(ctx); err != nil {
+		return result{}, err
+	}
+	backends, err := sch.backends(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	before, err := countQueued(ctx, sch.pool)
+	if err != nil {
+		return result{}, err
+	}
+	if os.Getenv("BENCH_TRACE") != "" {
+		sch.statements.Store(0)
+		sch.statements.trace.Store(true)
+		fmt.Fprintln(os.Stderr, "bench: the statements of one ingest (BENCH_TRACE):")
+		if _, err := ing.Ingest(ctx, message(tag, 0, size), core.Source{Kind: "pipe"}); err != nil {
+			return result{}, err
+		}
+		sch.statements.trace.Store(false)
+		if before, err = countQueued(ctx, sch.pool); err != nil {
+			return result{}, err
+		}
+	}
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, w)
+	stmts0, go0, db0 := sch.statements.Load(), selfCPU(), procCPU(backends)
+	begin := time.Now()
+	stopAt := begin.Add(d)
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stopAt) {
+				i := int(next.Add(1))
+				res, err := ing.Ingest(ctx, message(tag, i, size), core.Source{Kind: "pipe"})
+				if err != nil {
+					errs <- fmt.Errorf("message %d: %w", i, err)
+					return
+				}
+				if err := opened(res); err != nil {
+					errs <- fmt.Errorf("message %d: %w", i, err)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	stmts, goCPU, dbCPU := sch.statements.Load()-stmts0, selfCPU()-go0, procCPU(backends)-db0
+	close(errs)
+	if err := <-errs; err != nil {
+		return result{}, err
+	}
+	n := int(done.Load())
+	if n == 0 {
+		return result{}, fmt.Errorf("no message ingested in %s", d)
+	}
+	if err := checkQueued(ctx, sch.pool, before, n); err != nil {
+		return result{}, err
+	}
+	if after, err := sch.backends(ctx); err == nil && len(after) != len(backends) {
+		fmt.Fprintf(os.Stderr, "bench: the pool had %d connections before the run and %d after; PostgreSQL CPU counts the first ones only\n",
+			len(backends), len(after))
+	}
+	return result{workers: w, protocols: n, perSec: float64(n) / elapsed.Seconds(),
+		goCPU: goCPU / float64(n), dbCPU: dbCPU / float64(n), statements: float64(stmts) / float64(n)}, nil
+}
+
+// selfCPU is the user and system CPU time of this process, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// procCPU is the user and system CPU time of the processes pids, in
+// seconds, from /proc/PID/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+func procCPU(pids []int) float64 {
+	var ticks float64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime 14 and stime 15.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		ticks += u + s
+	}
+	return ticks / 100
+}
+
+// opened checks that res is a new protocol with an ack and a unit notice.
+func opened(res core.IngestResult) error {
+	if res.Outcome != core.OutcomeCreated {
+		return fmt.Errorf("outcome %s (%s), want created", res.Outcome, res.Reason)
+	}
+	kinds := map[core.NotificationKind]bool{}
+	for _, n := range res.Notifications {
+		kinds[n.Kind] = true
+	}
+	if !kinds[core.NotifyAck] || !kinds[core.NotifyUnitNotice] {
+		return fmt.Errorf("notifications %v, want an ack and a unit notice", res.Notifications)
+	}
+	return nil
+}
+
+// queued counts the protocols and the protocols with an acknowledgement
+// and with a unit notice queued.
+type queued struct{ protocols, acked, noticed int }
+
+func countQueued(ctx context.Context, pool *pgxpool.Pool) (queued, error) {
+	var q queued
+	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM protocols),
+		(SELECT count(DISTINCT protocol_id) FROM notifications WHERE kind = 'ack'),
+		(SELECT count(DISTINCT protocol_id) FROM notifications WHERE kind = 'unit_notice')`).Scan(&q.protocols, &q.acked, &q.noticed)
+	return q, err
+}
+
+// checkQueued checks that n protocols more than before exist, each with an
+// acknowledgement and a unit notice queued.
+func checkQueued(ctx context.Context, pool *pgxpool.Pool, before queued, n int) error {
+	q, err := countQueued(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if p, a, u := q.protocols-before.protocols, q.acked-before.acked, q.noticed-before.noticed; p != n || a != n || u != n {
+		return fmt.Errorf("%d messages ingested but %d new protocols, %d acknowledged, %d with a unit notice", n, p, a, u)
+	}
+	return nil
+}
+
+// retry runs fn up to three times: on this shared machine PostgreSQL is
+// sometimes restarted by other tests. A failed attempt is discarded whole.
+func retry(ctx context.Context, dbURL, label string, fn func() error) error {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if err = fn(); err == nil {
+			return nil
+		}
+		if attempt == 3 {
+			break
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s failed (attempt %d of 3), discarded; retrying in 15 s: %v\n", label, attempt, err)
+		time.Sleep(15 * time.Second)
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+			if c, cerr := pgx.Connect(ctx, dbURL); cerr == nil {
+				c.Close(ctx)
+				break
+			}
+		}
+	}
+	return err
+}
+
+// clientBinary is PostgreSQL's program name itself, from the newest
+// /usr/lib/postgresql/VERSION/bin, rather than Debian's /usr/bin wrapper
+// (a Perl script that would add its own start-up to every psql process);
+// else the one on PATH; "" when there is none.
+func clientBinary(name string) string {
+	if dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name); len(dirs) > 0 {
+		sort.Slice(dirs, func(i, j int) bool {
+			vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(dirs[i]))))
+			vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(dirs[j]))))
+			return vi < vj
+		})
+		return dirs[len(dirs)-1]
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
+}
+
+func writeScript(text string) (string, error) {
+	f, err := os.CreateTemp("", "tramita-bench-pgbench-*.sql")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return f.Name(), err
+}
+
+var tpsRE = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench runs the single-row INSERT script with c clients for d in the
+// benchmark's schema and returns its tps (without connection time).
+func pgbench(sch *benchSchema, script string, c int, d time.Duration) (float64, error) {
+	cmd := exec.Command(clientBinary("pgbench"), "-n", "-c", strconv.Itoa(c), "-j", strconv.Itoa(c), "-T", strconv.Itoa(int(d.Seconds())),
+		"-f", script, sch.libpqURL)
+	cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+sch.name)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	m := tpsRE.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pgbench: no tps in its output:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// perProcess measures `tramita ingest` run once per message (an MTA pipe)
+// against `psql -c INSERT` run once per row, with w processes at a time.
+func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Duration, rounds, size int, runTag string) error {
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "tramita-bench-bin-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "tramita")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/tramita").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/tramita: %v\n%s", err, out)
+		}
+	}
+	psql := clientBinary("psql")
+	if psql == "" {
+		return fmt.Errorf("psql is not installed (Debian package postgresql-client)")
+	}
+	fmt.Printf("\nPer process (MTA pipe): `tramita ingest --json` once per message, against `%s -X -q -c \"INSERT INTO bench_t (v) VALUES (…)\"`"+
+		" once per row (a process, a connection, one INSERT), %s each, %d round(s), order alternating\n", psql, d, rounds)
+	type pair struct{ ingest, psql float64 }
+	var all = map[int][]pair{}
+	seq := 0
+	for _, w := range workers {
+		sch, err := newBenchSchema(ctx, dbURL, "bench_ingest_exec_")
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer sch.drop()
+			if _, err := prepare(ctx, sch); err != nil {
+				return err
+			}
+			env := append(os.Environ(), "DATABASE_URL="+sch.pgxURL, "TRAMITA_SECRET="+secret)
+			penv := append(os.Environ(), "PGOPTIONS=-c search_path="+sch.name)
+			for r := 1; r <= rounds; r++ {
+				var tag string
+				ingest := func() (rate, error) {
+					return processes(w, d, func(i int) *exec.Cmd {
+						cmd := exec.Command(bin, "ingest", "--json")
+						cmd.Env = env
+						cmd.Stdin = bytes.NewReader(message(tag, i, size))
+						return cmd
+					}, func(out []byte) error {
+						var res core.IngestResult
+						if err := json.Unmarshal(out, &res); err != nil {
+							return fmt.Errorf("tramita ingest --json: %v: %q", err, out)
+						}
+						return opened(res)
+					})
+				}
+				insert := func() (rate, error) {
+					return processes(w, d, func(i int) *exec.Cmd {
+						cmd := exec.Command(psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+							fmt.Sprintf("INSERT INTO bench_t (v) VALUES (%d)", i%1000000+1), sch.libpqURL)
+						cmd.Env = penv
+						return cmd
+					}, nil)
+				}
+				var in, ps rate
+				err := retry(ctx, dbURL, fmt.Sprintf("per-process round %d, %d at a time", r, w), func() error {
+					tag = fmt.Sprintf("%s.e%d", runTag, seq)
+					seq++
+					before, err := countQueued(ctx, sch.pool)
+					if err != nil {
+						return err
+					}
+					if r%2 == 1 {
+						if in, err = ingest(); err == nil {
+							ps, err = insert()
+						}
+					} else {
+						if ps, err = insert(); err == nil {
+							in, err = ingest()
+						}
+					}
+					if err != nil {
+						return err
+					}
+					return checkQueued(ctx, sch.pool, before, in.n)
+				})
+				if err != nil {
+					return err
+				}
+				all[w] = append(all[w], pair{in.perSec, ps.perSec})
+				fmt.Printf("round %d, %d process(es) at a time: tramita ingest %5.1f protocols/s | psql %5.1f rows/s | ratio %.2f\n",
+					r, w, in.perSec, ps.perSec, in.perSec/ps.perSec)
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\n| processes at a time | `tramita ingest`, protocols/s | `psql -c INSERT`, rows/s | **ratio** |\n|---:|---:|---:|---:|\n")
+	var summary []string
+	for _, w := range workers {
+		var is, ps, rs []float64
+		for _, p := range all[w] {
+			is, ps, rs = append(is, p.ingest), append(ps, p.psql), append(rs, p.ingest/p.psql)
+		}
+		fmt.Printf("| %d | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | **%.2f** (%.2f–%.2f) |\n", w, median(is), minf(is), maxf(is),
+			median(ps), minf(ps), maxf(ps), median(rs), minf(rs), maxf(rs))
+		summary = append(summary, fmt.Sprintf("summary: tramita ingest per process, %d at a time, %.1f protocols/s vs psql per process %.1f rows/s ratio %.2f",
+			w, median(is), median(ps), median(rs)))
+	}
+	fmt.Println("(median of the rounds, range in brackets; the ratio is the median of each round's own ratio)")
+	for _, l := range summary {
+		fmt.Println(l)
+	}
+	return nil
+}
+
+type rate struct {
+	n      int
+	perSec float64
+}
+
+// processes runs commands from mk, w at a time, until d has passed, and
+// checks each one's stdout with check (when not nil).
+func processes(w int, d time.Duration, mk func(i int) *exec.Cmd, check func([]byte) error) (rate, error) {
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, w)
+	begin := time.Now()
+	stopAt := begin.Add(d)
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stopAt) {
+				i := int(next.Add(1))
+				cmd := mk(i)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil {
+					errs <- fmt.Errorf("%s: %v\n%s", cmd.Path, err, stderr.Bytes())
+					return
+				}
+				if check != nil {
+					if err := check(out); err != nil {
+						errs <- err
+						return
+					}
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	close(errs)
+	if err := <-errs; err != nil {
+		return rate{}, err
+	}
+	n := int(done.Load())
+	return rate{n: n, perSec: float64(n) / elapsed.Seconds()}, nil
+}
+
+// message is a citizen's new request of about size bytes (CRLF line
+// endings), from an address of its own (the acknowledgement limit is per
+// address) and with a Message-ID of its own.
+func message(tag string, i, size int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Cidadã %[2]d <cidada.%[1]s.%[2]d@example.org>\r\nTo: protocolo@saneamento.example.gov.br\r\n"+
+		"Subject: Vazamento na rua %[2]d\r\nMessage-ID: <bench.%[1]s.%[2]d@example.org>\r\n"+
+		"Date: Sat, 28 Nov 2026 09:00:00 -0300\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+
+		"Bom dia. Há um vazamento de água na calçada em frente ao número %[2]d.\r\n", tag, i)
+	for b.Len() < size {
+		b.WriteString("A água corre há dois dias e já formou uma poça grande; peço providências.\r\n")
+	}
+	return []byte(b.String())
+}
+
+// benchSchema is a migrated schema of its own on the benchmark database.
+type benchSchema struct {
+	name       string
+	pool       *pgxpool.Pool
+	statements *stmtCounter
+	pgxURL     string // DATABASE_URL for tramita: search_path as a run-time parameter
+	libpqURL   string // for pgbench and psql (search_path goes in PGOPTIONS)
+	drop       func()
+}
+
+func newBenchSchema(ctx context.Context, dbURL, prefix string) (*benchSchema, error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	s := &benchSchema{name: prefix + hex.EncodeToString(b)}
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w (run scripts/setup)", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+s.name); err != nil {
+		return nil, err
+	}
+	dropSchema := func() {
+		// PostgreSQL may be restarting (other tests on this machine): try
+		// for a minute before leaving the schema behind.
+		for try := 0; try < 20; try++ {
+			if try > 0 {
+				time.Sleep(3 * time.Second)
+			}
+			c, err := pgx.Connect(context.Background(), dbURL)
+			if err != nil {
+				continue
+			}
+			_, err = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+s.name+" CASCADE")
+			c.Close(context.Background())
+			if err == nil {
+				return
+			}
+		}
+		fmt.Fprintf(os.Stderr, "bench: could not drop schema %s\n", s.name)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		dropSchema()
+		return nil, err
+	}
+	s.libpqURL = u.String()
+	q := u.Query()
+	q.Set("search_path", s.name)
+	u.RawQuery = q.Encode()
+	s.pgxURL = u.String()
+	cfg, err := pgxpool.ParseConfig(s.pgxURL)
+	if err != nil {
+		dropSchema()
+		return nil, err
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = s.name
+	s.statements = &stmtCounter{}
+	cfg.ConnConfig.Tracer = s.statements
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		dropSchema()
+		return nil, err
+	}
+	_, err = migrations.Apply(ctx, conn)
+	conn.Close(ctx)
+	if err != nil {
+		dropSchema()
+		return nil, err
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		dropSchema()
+		return nil, err
+	}
+	s.drop = func() { s.pool.Close(); dropSchema() }
+	return s, nil
+}
+
+// backends are the process IDs of the PostgreSQL backends of sch's pool.
+func (s *benchSchema) backends(ctx context.Context) ([]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.name)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
+// stmtCounter counts the statements sent on a pool (a pgx tracer). With
+// BENCH_TRACE=1 it prints the statements of the first message ingested.
+type stmtCounter struct {
+	atomic.Int64
+	trace atomic.Bool
+}
+
+func (c *stmtCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	n := c.Add(1)
+	if c.trace.Load() {
+		fmt.Fprintf(os.Stderr, "bench: statement %d: %.90s\n", n, strings.Join(strings.Fields(d.SQL), " "))
+	}
+	return ctx
+}
+
+func (c *stmtCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func minf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
