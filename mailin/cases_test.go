@@ -3,7 +3,6 @@ package mailin_test
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,6 +351,3 @@ func TestCase014CcParticipantsRecorded(t *testing.T) {
 		t.Errorf("notifications %+v: want one ack", res.Notifications)
 	}
 }
-
-// hexSum is a helper for messages written by tests.
-func hexSum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -11,9 +11,6 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// utf8BOM is the byte order mark some clients put before UTF-8 text.
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
 // whatwgOverrides maps charset labels whose IANA meaning differs from what
 // mail clients actually send to the encoding browsers use for them (WHATWG
 // Encoding Standard): ISO-8859-1 and US-ASCII text routinely carries

@@ -41,7 +41,6 @@ func (p *parser) readHeader(b []byte) (textproto.Header, []byte) {
 		content := bytes.TrimRight(b[pos:end], "\r")
 		if len(bytes.TrimSpace(content)) == 0 && (len(content) == 0 || cur == nil || !headerContinues(b[next:])) {
 			body = b[next:]
-			pos = len(b) + 1
 			break
 		}
 		switch {
@@ -160,7 +159,7 @@ func unclosedBracket(f *headerField) bool {
 func looksLikeParamLine(line []byte, prev *headerField) bool {
 	t := bytes.TrimSpace(line)
 	eq := bytes.IndexByte(t, '=')
-	if eq <= 0 || bytes.IndexAny(t[:eq], " \t\"") >= 0 {
+	if eq <= 0 || bytes.ContainsAny(t[:eq], " \t\"") {
 		return false
 	}
 	k := strings.ToLower(prev.key)

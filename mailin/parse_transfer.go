@@ -89,7 +89,7 @@ func looksLikePlainText(b []byte) bool {
 			continue
 		}
 		lines++
-		if bytes.IndexAny(line, " \t") >= 0 {
+		if bytes.ContainsAny(line, " \t") {
 			spaced++
 		}
 	}

@@ -62,7 +62,7 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 		name = env.Org.Name
 	}
 	if err := m.FromFormat(name, from); err != nil {
-		return nil, fmt.Errorf("From address %q: %w", from, err)
+		return nil, fmt.Errorf("the From address %q: %w", from, err)
 	}
 	if err := m.To(env.Recipient); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)

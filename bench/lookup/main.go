@@ -142,10 +142,6 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 	if err := check(realURL, n); err != nil {
 		return err
 	}
-	pids, err := backendPIDs(ctx, pool)
-	if err != nil {
-		return err
-	}
 	took := prewarm(realURL, n, samples)
 	fmt.Fprintf(os.Stderr, "prewarm: every sampled protocol read once in %s\n", took.Round(time.Second))
 	scenarios := []struct {
@@ -166,7 +162,8 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 		if _, err := wrk(append(args, "-d3s", sc.url)); err != nil { // warm-up, discarded
 			return err
 		}
-		if pids, err = backendPIDs(ctx, pool); err != nil {
+		pids, err := backendPIDs(ctx, pool)
+		if err != nil {
 			return err
 		}
 		before := sampleCPU(pids)
