@@ -82,8 +82,8 @@ func (e env) connect(ctx context.Context) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	defer conn.Release()
 	cur, latest, err := migrations.Status(ctx, conn.Conn())
+	conn.Release() // before any pool.Close, which waits for acquired connections
 	if err != nil {
 		pool.Close()
 		return nil, err

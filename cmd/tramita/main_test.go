@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/internal/testdb"
@@ -272,4 +273,39 @@ func notificationKinds(r core.IngestResult) map[core.NotificationKind]int {
 		m[n.Kind]++
 	}
 	return m
+}
+
+// TestCLIOldSchemaIsRefused checks that a command on a database whose schema
+// is behind the binary says so (and does not hang).
+func TestCLIOldSchemaIsRefused(t *testing.T) {
+	setupCLI(t)
+	pool, err := pgxpool.New(context.Background(), os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), `UPDATE schema_version SET version = version - 1`); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	done := make(chan struct{})
+	var code int
+	var stderr string
+	go func() {
+		code, _, stderr = cli(t, nil, "show", "23037.000001/2026-80")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("show on an old schema did not return")
+	}
+	if code != exitFailure || !strings.Contains(stderr, "tramita migrate") {
+		t.Errorf("old schema: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := cli(t, nil, "migrate"); code != 0 {
+		t.Fatal("migrate failed")
+	}
+	if code, _, _ := cli(t, nil, "show", "23037.000001/2026-80"); code != exitNotFound {
+		t.Errorf("after migrate: exit %d, want not found", code)
+	}
 }
