@@ -249,8 +249,15 @@ func TestPollerTwoProcesses(t *testing.T) {
 			srv := sf.start(t)
 			h := newHarness(t)
 			tag := imapTag()
-			a := startIMAPPoller(t, h, imapPollerConfig(t, srv))
-			b := startIMAPPoller(t, h, imapPollerConfig(t, srv))
+			// This test is about the lock, not IDLE: a message appended in the
+			// instant between the holder's catch-up scan and its IDLE command
+			// may not be announced by imapmemserver, and then the safety-net
+			// poll finds it; keep that poll short so the check below does not
+			// depend on the race.
+			cfg := imapPollerConfig(t, srv)
+			cfg.PollInterval = time.Second
+			a := startIMAPPoller(t, h, cfg)
+			b := startIMAPPoller(t, h, cfg)
 			var holder, other *runningPoller
 			imapEventually(t, 10*time.Second, "one idles, the other stands by", func() bool {
 				sa, sb := a.p.State(), b.p.State()
