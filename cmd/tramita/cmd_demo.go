@@ -139,9 +139,7 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 		}
 		return os.Getenv(k)
 	}
-	restore := setEnv(vars) // newMailWorker reads TRAMITA_SMTP_URL and TRAMITA_PUBLIC_URL itself
 	d.services, err = newServices(ctx, e, svc, log, getenv)
-	restore()
 	if err != nil {
 		d.Mail.Close()
 		ln.Close()
@@ -161,29 +159,6 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 		log.Warn("demo: sample message not sent", "error", err)
 	}
 	return d, nil
-}
-
-// setEnv sets vars in the process environment and returns a function that
-// restores the previous values.
-func setEnv(vars map[string]string) func() {
-	old := map[string]*string{}
-	for k, v := range vars {
-		if prev, ok := os.LookupEnv(k); ok {
-			old[k] = &prev
-		} else {
-			old[k] = nil
-		}
-		os.Setenv(k, v)
-	}
-	return func() {
-		for k, v := range old {
-			if v == nil {
-				os.Unsetenv(k)
-			} else {
-				os.Setenv(k, *v)
-			}
-		}
-	}
 }
 
 // sendDemoMail submits raw over SMTP without authentication.

@@ -29,7 +29,7 @@ func cmdSend(ctx context.Context, e env, args []string, stderr io.Writer) error 
 		return err
 	}
 	defer pool.Close()
-	w, err := newMailWorker(svc, log)
+	w, err := newMailWorker(svc, log, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -50,20 +50,20 @@ type mailEnv struct {
 	Lang         string // TRAMITA_LANG: pt-BR (default) or en
 }
 
-func loadMailEnv() mailEnv {
+func loadMailEnv(getenv func(string) string) mailEnv {
 	return mailEnv{
-		SMTPURL:      os.Getenv("TRAMITA_SMTP_URL"),
-		PasswordFile: os.Getenv("TRAMITA_SMTP_PASSWORD_FILE"),
-		From:         os.Getenv("TRAMITA_FROM"),
-		PublicURL:    os.Getenv("TRAMITA_PUBLIC_URL"),
-		Lang:         os.Getenv("TRAMITA_LANG"),
+		SMTPURL:      getenv("TRAMITA_SMTP_URL"),
+		PasswordFile: getenv("TRAMITA_SMTP_PASSWORD_FILE"),
+		From:         getenv("TRAMITA_FROM"),
+		PublicURL:    getenv("TRAMITA_PUBLIC_URL"),
+		Lang:         getenv("TRAMITA_LANG"),
 	}
 }
 
 // newMailWorker builds the outbound mailer from the environment (also for
 // `tramita serve`, which runs it when TRAMITA_SMTP_URL is set).
-func newMailWorker(store mailout.Store, log *slog.Logger) (*mailout.Worker, error) {
-	me := loadMailEnv()
+func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) string) (*mailout.Worker, error) {
+	me := loadMailEnv(getenv)
 	if me.SMTPURL == "" {
 		return nil, errors.New("TRAMITA_SMTP_URL is not set: it names the server that sends the mail, e.g. smtp://user:pass@smtp.example.gov.br:587")
 	}

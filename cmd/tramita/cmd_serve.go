@@ -82,7 +82,7 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 		}
 	}
 	if getenv("TRAMITA_SMTP_URL") != "" {
-		if s.worker, err = newMailWorker(svc, log); err != nil {
+		if s.worker, err = newMailWorker(svc, log, getenv); err != nil {
 			return nil, err
 		}
 		svc.OnQueued(s.worker.Kick)
