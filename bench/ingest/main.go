@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,10 +51,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/mailin"
-	"github.com/tramita/tramita/migrations"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -147,14 +146,14 @@ func run(dbURL string, workers []int, d time.Duration, rounds, size int, bin str
 	for r := 1; r <= rounds; r++ {
 		for _, w := range workers {
 			var res result
-			err := retry(ctx, dbURL, fmt.Sprintf("round %d, %d worker(s)", r, w), func() (err error) {
+			err := benchdb.Retry(ctx, dbURL, fmt.Sprintf("round %d, %d worker(s)", r, w), func() (err error) {
 				t0 := time.Now()
 				sch, err := newBenchSchema(ctx, dbURL, "bench_ingest_")
 				if err != nil {
 					return err
 				}
-				defer sch.drop()
-				fmt.Fprintf(os.Stderr, "bench: fresh schema %s migrated in %s\n", sch.name, time.Since(t0).Round(time.Millisecond))
+				defer sch.Drop()
+				fmt.Fprintf(os.Stderr, "bench: fresh schema %s migrated in %s\n", sch.Name, time.Since(t0).Round(time.Millisecond))
 				res, err = oneRound(ctx, sch, r, w, d, size, fmt.Sprintf("%s.%d", runTag, seq), script, counterScript, counter)
 				seq++
 				return err
@@ -193,12 +192,12 @@ func run(dbURL string, workers []int, d time.Duration, rounds, size int, bin str
 			}
 		}
 		fmt.Printf("| %d | **%.0f** (%.0f–%.0f) | %.0f (%.0f–%.0f) | **%.3f** (%.3f–%.3f) |", w,
-			median(ps), minf(ps), maxf(ps), median(ts), minf(ts), maxf(ts), median(rs), minf(rs), maxf(rs))
+			benchdb.Median(ps), minf(ps), maxf(ps), benchdb.Median(ts), minf(ts), maxf(ts), benchdb.Median(rs), minf(rs), maxf(rs))
 		if counter {
-			fmt.Printf(" %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |", median(cs), minf(cs), maxf(cs), median(crs), minf(crs), maxf(crs))
+			fmt.Printf(" %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |", benchdb.Median(cs), minf(cs), maxf(cs), benchdb.Median(crs), minf(crs), maxf(crs))
 		}
-		fmt.Printf(" %.1f ms / %.1f ms | %.0f |\n", median(gc), median(dc), median(st))
-		summary = append(summary, fmt.Sprintf("summary: ingest %d worker(s) %.0f protocols/s vs pgbench %.0f tps ratio %.3f", w, median(ps), median(ts), median(rs)))
+		fmt.Printf(" %.1f ms / %.1f ms | %.0f |\n", benchdb.Median(gc), benchdb.Median(dc), benchdb.Median(st))
+		summary = append(summary, fmt.Sprintf("summary: ingest %d worker(s) %.0f protocols/s vs pgbench %.0f tps ratio %.3f", w, benchdb.Median(ps), benchdb.Median(ts), benchdb.Median(rs)))
 	}
 	fmt.Println("(median of the rounds, range in brackets; the ratio is the median of each round's own ratio)")
 	for _, l := range summary {
@@ -254,7 +253,7 @@ func oneRound(ctx context.Context, sch *benchSchema, r, w int, d time.Duration, 
 func prepare(ctx context.Context, sch *benchSchema) (*mailin.Ingester, error) {
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	keys, _ := core.ParseKeyring(secret)
-	svc, err := core.NewService(sch.pool, core.Config{Keys: keys, Logger: lg})
+	svc, err := core.NewService(sch.Pool, core.Config{Keys: keys, Logger: lg})
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +264,7 @@ func prepare(ctx context.Context, sch *benchSchema) (*mailin.Ingester, error) {
 	if _, err := svc.ApplyOrg(ctx, &spec); err != nil {
 		return nil, err
 	}
-	if _, err := sch.pool.Exec(ctx, `CREATE TABLE bench_t (id bigserial PRIMARY KEY, v int NOT NULL);
+	if _, err := sch.Pool.Exec(ctx, `CREATE TABLE bench_t (id bigserial PRIMARY KEY, v int NOT NULL);
 		CREATE TABLE bench_counter (id int PRIMARY KEY, last bigint NOT NULL); INSERT INTO bench_counter VALUES (1, 0)`); err != nil {
 		return nil, err
 	}
@@ -278,7 +277,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	// Open w connections and read the organization outside the clock.
 	conns := make([]*pgxpool.Conn, 0, w)
 	for range w {
-		c, err := sch.pool.Acquire(ctx)
+		c, err := sch.Pool.Acquire(ctx)
 		if err != nil {
 			return result{}, err
 		}
@@ -294,7 +293,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	if err != nil {
 		return result{}, err
 	}
-	before, err := countQueued(ctx, sch.pool)
+	before, err := countQueued(ctx, sch.Pool)
 	if err != nil {
 		return result{}, err
 	}
@@ -306,7 +305,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 			return result{}, err
 		}
 		sch.statements.trace.Store(false)
-		if before, err = countQueued(ctx, sch.pool); err != nil {
+		if before, err = countQueued(ctx, sch.Pool); err != nil {
 			return result{}, err
 		}
 	}
@@ -346,7 +345,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	if n == 0 {
 		return result{}, fmt.Errorf("no message ingested in %s", d)
 	}
-	if err := checkQueued(ctx, sch.pool, before, n); err != nil {
+	if err := checkQueued(ctx, sch.Pool, before, n); err != nil {
 		return result{}, err
 	}
 	if after, err := sch.backends(ctx); err == nil && len(after) != len(backends) {
@@ -432,29 +431,6 @@ func checkQueued(ctx context.Context, pool *pgxpool.Pool, before queued, n int) 
 	return nil
 }
 
-// retry runs fn up to three times: on this shared machine PostgreSQL is
-// sometimes restarted by other tests. A failed attempt is discarded whole.
-func retry(ctx context.Context, dbURL, label string, fn func() error) error {
-	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
-		if err = fn(); err == nil {
-			return nil
-		}
-		if attempt == 3 {
-			break
-		}
-		fmt.Fprintf(os.Stderr, "bench: %s failed (attempt %d of 3), discarded; retrying in 15 s: %v\n", label, attempt, err)
-		time.Sleep(15 * time.Second)
-		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
-			if c, cerr := pgx.Connect(ctx, dbURL); cerr == nil {
-				c.Close(ctx)
-				break
-			}
-		}
-	}
-	return err
-}
-
 // clientBinary is PostgreSQL's program name itself, from the newest
 // /usr/lib/postgresql/VERSION/bin, rather than Debian's /usr/bin wrapper
 // (a Perl script that would add its own start-up to every psql process);
@@ -492,8 +468,8 @@ var tpsRE = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connectio
 // benchmark's schema and returns its tps (without connection time).
 func pgbench(sch *benchSchema, script string, c int, d time.Duration) (float64, error) {
 	cmd := exec.Command(clientBinary("pgbench"), "-n", "-c", strconv.Itoa(c), "-j", strconv.Itoa(c), "-T", strconv.Itoa(int(d.Seconds())),
-		"-f", script, sch.libpqURL)
-	cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+sch.name)
+		"-f", script, sch.LibpqURL)
+	cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+sch.Name)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
@@ -534,12 +510,12 @@ func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Du
 			return err
 		}
 		err = func() error {
-			defer sch.drop()
+			defer sch.Drop()
 			if _, err := prepare(ctx, sch); err != nil {
 				return err
 			}
-			env := append(os.Environ(), "DATABASE_URL="+sch.pgxURL, "TRAMITA_SECRET="+secret)
-			penv := append(os.Environ(), "PGOPTIONS=-c search_path="+sch.name)
+			env := append(os.Environ(), "DATABASE_URL="+sch.PgxURL, "TRAMITA_SECRET="+secret)
+			penv := append(os.Environ(), "PGOPTIONS=-c search_path="+sch.Name)
 			for r := 1; r <= rounds; r++ {
 				var tag string
 				ingest := func() (rate, error) {
@@ -559,16 +535,16 @@ func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Du
 				insert := func() (rate, error) {
 					return processes(w, d, func(i int) *exec.Cmd {
 						cmd := exec.Command(psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-							fmt.Sprintf("INSERT INTO bench_t (v) VALUES (%d)", i%1000000+1), sch.libpqURL)
+							fmt.Sprintf("INSERT INTO bench_t (v) VALUES (%d)", i%1000000+1), sch.LibpqURL)
 						cmd.Env = penv
 						return cmd
 					}, nil)
 				}
 				var in, ps rate
-				err := retry(ctx, dbURL, fmt.Sprintf("per-process round %d, %d at a time", r, w), func() error {
+				err := benchdb.Retry(ctx, dbURL, fmt.Sprintf("per-process round %d, %d at a time", r, w), func() error {
 					tag = fmt.Sprintf("%s.e%d", runTag, seq)
 					seq++
-					before, err := countQueued(ctx, sch.pool)
+					before, err := countQueued(ctx, sch.Pool)
 					if err != nil {
 						return err
 					}
@@ -584,7 +560,7 @@ func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Du
 					if err != nil {
 						return err
 					}
-					return checkQueued(ctx, sch.pool, before, in.n)
+					return checkQueued(ctx, sch.Pool, before, in.n)
 				})
 				if err != nil {
 					return err
@@ -606,10 +582,10 @@ func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Du
 		for _, p := range all[w] {
 			is, ps, rs = append(is, p.ingest), append(ps, p.psql), append(rs, p.ingest/p.psql)
 		}
-		fmt.Printf("| %d | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | **%.2f** (%.2f–%.2f) |\n", w, median(is), minf(is), maxf(is),
-			median(ps), minf(ps), maxf(ps), median(rs), minf(rs), maxf(rs))
+		fmt.Printf("| %d | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | **%.2f** (%.2f–%.2f) |\n", w, benchdb.Median(is), minf(is), maxf(is),
+			benchdb.Median(ps), minf(ps), maxf(ps), benchdb.Median(rs), minf(rs), maxf(rs))
 		summary = append(summary, fmt.Sprintf("summary: tramita ingest per process, %d at a time, %.1f protocols/s vs psql per process %.1f rows/s ratio %.2f",
-			w, median(is), median(ps), median(rs)))
+			w, benchdb.Median(is), benchdb.Median(ps), benchdb.Median(rs)))
 	}
 	fmt.Println("(median of the rounds, range in brackets; the ratio is the median of each round's own ratio)")
 	for _, l := range summary {
@@ -680,87 +656,26 @@ func message(tag string, i, size int) []byte {
 	return []byte(b.String())
 }
 
-// benchSchema is a migrated schema of its own on the benchmark database.
+// benchSchema is a migrated schema of its own on the benchmark database,
+// with a statement counter on its pool.
 type benchSchema struct {
-	name       string
-	pool       *pgxpool.Pool
+	*benchdb.Schema
 	statements *stmtCounter
-	pgxURL     string // DATABASE_URL for tramita: search_path as a run-time parameter
-	libpqURL   string // for pgbench and psql (search_path goes in PGOPTIONS)
-	drop       func()
 }
 
 func newBenchSchema(ctx context.Context, dbURL, prefix string) (*benchSchema, error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	s := &benchSchema{name: prefix + hex.EncodeToString(b)}
-	admin, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return nil, fmt.Errorf("database: %w (run scripts/setup)", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+s.name); err != nil {
-		return nil, err
-	}
-	dropSchema := func() {
-		// PostgreSQL may be restarting (other tests on this machine): try
-		// for a minute before leaving the schema behind.
-		for try := 0; try < 20; try++ {
-			if try > 0 {
-				time.Sleep(3 * time.Second)
-			}
-			c, err := pgx.Connect(context.Background(), dbURL)
-			if err != nil {
-				continue
-			}
-			_, err = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+s.name+" CASCADE")
-			c.Close(context.Background())
-			if err == nil {
-				return
-			}
-		}
-		fmt.Fprintf(os.Stderr, "bench: could not drop schema %s\n", s.name)
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		dropSchema()
-		return nil, err
-	}
-	s.libpqURL = u.String()
-	q := u.Query()
-	q.Set("search_path", s.name)
-	u.RawQuery = q.Encode()
-	s.pgxURL = u.String()
-	cfg, err := pgxpool.ParseConfig(s.pgxURL)
-	if err != nil {
-		dropSchema()
-		return nil, err
-	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = s.name
-	s.statements = &stmtCounter{}
-	cfg.ConnConfig.Tracer = s.statements
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
-	if err != nil {
-		dropSchema()
-		return nil, err
-	}
-	_, err = migrations.Apply(ctx, conn)
-	conn.Close(ctx)
-	if err != nil {
-		dropSchema()
-		return nil, err
-	}
-	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		dropSchema()
-		return nil, err
-	}
-	s.drop = func() { s.pool.Close(); dropSchema() }
-	return s, nil
+	s := &benchSchema{statements: &stmtCounter{}}
+	var err error
+	s.Schema, err = benchdb.New(ctx, dbURL, prefix, func(cfg *pgxpool.Config) {
+		cfg.ConnConfig.RuntimeParams["application_name"] = cfg.ConnConfig.RuntimeParams["search_path"]
+		cfg.ConnConfig.Tracer = s.statements
+	})
+	return s, err
 }
 
 // backends are the process IDs of the PostgreSQL backends of sch's pool.
 func (s *benchSchema) backends(ctx context.Context) ([]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.name)
+	rows, err := s.Pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -783,15 +698,6 @@ func (c *stmtCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tr
 }
 
 func (c *stmtCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 func minf(xs []float64) float64 {
 	m := xs[0]

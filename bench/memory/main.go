@@ -51,12 +51,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/internal/demomail"
-	"github.com/tramita/tramita/migrations"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -120,7 +118,7 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 	if err != nil {
 		return err
 	}
-	defer sch.drop()
+	defer sch.Drop()
 	limit := int(core.DefaultMaxMessageBytes)
 	kinds := []struct {
 		name     string
@@ -136,7 +134,7 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 			return withAttachment(id, seed, 25_000_000)
 		}, core.OutcomeRejected, 0},
 	}
-	env := append(os.Environ(), "DATABASE_URL="+sch.pgxURL, "TRAMITA_SECRET="+secret)
+	env := append(os.Environ(), "DATABASE_URL="+sch.PgxURL, "TRAMITA_SECRET="+secret)
 	fmt.Printf("Memory, peak RSS (/usr/bin/time -v \"Maximum resident set size\"), %d run(s) each, median (range); GOGC unset (100)\n\n", runs)
 	fmt.Printf("| message | bytes | `cat FILE` | Go `io.ReadAll` (baseline) | `tramita ingest` | ingest ÷ ReadAll | ingest wall time / CPU |\n")
 	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|\n")
@@ -147,7 +145,7 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 		var size int
 		attempt := 0
 		for r := range runs {
-			err := retry(ctx, dbURL, fmt.Sprintf("%s, run %d", kind.name, r+1), func() error {
+			err := benchdb.Retry(ctx, dbURL, fmt.Sprintf("%s, run %d", kind.name, r+1), func() error {
 				attempt++
 				id := fmt.Sprintf("%s.%d.%d", runTag, k, attempt)
 				msg := kind.make(id, uint64(k*1000+attempt))
@@ -180,7 +178,7 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 				}
 				if kind.attached > 0 {
 					var stored int64
-					if err := sch.pool.QueryRow(ctx, `SELECT coalesce(sum(a.size), 0) FROM attachments a JOIN protocols p ON p.id = a.protocol_id WHERE p.number = $1`,
+					if err := sch.Pool.QueryRow(ctx, `SELECT coalesce(sum(a.size), 0) FROM attachments a JOIN protocols p ON p.id = a.protocol_id WHERE p.number = $1`,
 						res.Protocol).Scan(&stored); err != nil {
 						return err
 					}
@@ -198,14 +196,14 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 		}
 		sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
 		sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
-		fmt.Printf("| %s | %s | %s | %s | **%s** | **%.1f** | %s / %s |\n", kind.name, thousands(size), mb(median(cats)), mb(median(reads)),
-			mbRange(ings), median(ings)/median(reads), walls[len(walls)/2].Round(10*time.Millisecond), cpus[len(cpus)/2].Round(10*time.Millisecond))
+		fmt.Printf("| %s | %s | %s | %s | **%s** | **%.1f** | %s / %s |\n", kind.name, thousands(size), mb(benchdb.Median(cats)), mb(benchdb.Median(reads)),
+			mbRange(ings), benchdb.Median(ings)/benchdb.Median(reads), walls[len(walls)/2].Round(10*time.Millisecond), cpus[len(cpus)/2].Round(10*time.Millisecond))
 		summary = append(summary, fmt.Sprintf("summary: tramita ingest %s: %s peak RSS vs io.ReadAll %s ratio %.1f (cat %s)",
-			kind.name, mb(median(ings)), mb(median(reads)), median(ings)/median(reads), mb(median(cats))))
+			kind.name, mb(benchdb.Median(ings)), mb(benchdb.Median(reads)), benchdb.Median(ings)/benchdb.Median(reads), mb(benchdb.Median(cats))))
 	}
 	if serve {
 		attempt := 0
-		err := retry(ctx, dbURL, "serve idle", func() error {
+		err := benchdb.Retry(ctx, dbURL, "serve idle", func() error {
 			attempt++
 			lines, err := serveIdle(ctx, dbURL, bin, baseline, idle, late, fmt.Sprintf("%s.s%d", runTag, attempt), limit)
 			summary = append(summary, lines...)
@@ -222,29 +220,6 @@ func run(dbURL, bin, baseline string, idle, late time.Duration, runs int, serve 
 	host, _ := os.Hostname()
 	fmt.Printf("\nmachine: %s, %d CPUs, %s %s/%s\n", host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
-}
-
-// retry runs fn up to three times: on this shared machine PostgreSQL is
-// sometimes restarted by other tests. A failed attempt is discarded whole.
-func retry(ctx context.Context, dbURL, label string, fn func() error) error {
-	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
-		if err = fn(); err == nil {
-			return nil
-		}
-		if attempt == 3 {
-			break
-		}
-		fmt.Fprintf(os.Stderr, "bench: %s failed (attempt %d of 3), discarded; retrying in 15 s: %v\n", label, attempt, err)
-		time.Sleep(15 * time.Second)
-		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
-			if c, cerr := pgx.Connect(ctx, dbURL); cerr == nil {
-				c.Close(ctx)
-				break
-			}
-		}
-	}
-	return err
 }
 
 func build(out, pkg string) error {
@@ -350,13 +325,13 @@ func serveIdle(ctx context.Context, dbURL, bin, baseline string, idle, late time
 		if err != nil {
 			return nil, err
 		}
-		cleanup = append(cleanup, sch.drop)
+		cleanup = append(cleanup, sch.Drop)
 		addr, err := freeAddr()
 		if err != nil {
 			return nil, err
 		}
 		sv := &serveVariant{name: v.name, argv: []string{bin, "serve"}, health: "http://" + addr + "/healthz", metrics: "http://" + addr + "/metrics",
-			env: append(os.Environ(), "DATABASE_URL="+sch.pgxURL, "TRAMITA_SECRET="+secret, "TRAMITA_LISTEN="+addr,
+			env: append(os.Environ(), "DATABASE_URL="+sch.PgxURL, "TRAMITA_SECRET="+secret, "TRAMITA_LISTEN="+addr,
 				"TRAMITA_LOG_LEVEL=warn")}
 		if v.imap {
 			ms, err := demomail.Start(demomail.Config{Accounts: []demomail.Account{{Address: orgAddr, Password: imapPW}},
@@ -370,7 +345,7 @@ func serveIdle(ctx context.Context, dbURL, bin, baseline string, idle, late time
 			}
 			u := url.URL{Scheme: "imap", User: url.UserPassword(orgAddr, imapPW), Host: ms.IMAPAddr, Path: "/INBOX"}
 			sv.env = append(sv.env, "TRAMITA_IMAP_URL="+u.String())
-			pool := sch.pool
+			pool := sch.Pool
 			sv.check = func() error {
 				var n int
 				if err := pool.QueryRow(ctx, `SELECT count(*) FROM protocols`).Scan(&n); err != nil {
@@ -610,72 +585,14 @@ func withAttachment(id string, seed uint64, n int) []byte {
 	return b.Bytes()
 }
 
-// benchSchema is a migrated schema of its own, with the sample organization.
-type benchSchema struct {
-	name   string
-	pool   *pgxpool.Pool
-	pgxURL string // DATABASE_URL for tramita: search_path as a run-time parameter
-	drop   func()
-}
-
-func newBenchSchema(ctx context.Context, dbURL, prefix string) (*benchSchema, error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	s := &benchSchema{name: prefix + hex.EncodeToString(b)}
-	admin, err := pgx.Connect(ctx, dbURL)
+// newBenchSchema is a migrated schema of its own, with the sample organization.
+func newBenchSchema(ctx context.Context, dbURL, prefix string) (*benchdb.Schema, error) {
+	s, err := benchdb.New(ctx, dbURL, prefix, nil)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w (run scripts/setup)", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+s.name); err != nil {
 		return nil, err
 	}
-	dropSchema := func() {
-		// PostgreSQL may be restarting (other tests on this machine): try
-		// for a minute before leaving the schema behind.
-		for try := 0; try < 20; try++ {
-			if try > 0 {
-				time.Sleep(3 * time.Second)
-			}
-			c, err := pgx.Connect(context.Background(), dbURL)
-			if err != nil {
-				continue
-			}
-			_, err = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+s.name+" CASCADE")
-			c.Close(context.Background())
-			if err == nil {
-				return
-			}
-		}
-		fmt.Fprintf(os.Stderr, "bench: could not drop schema %s\n", s.name)
-	}
-	fail := func(err error) (*benchSchema, error) { dropSchema(); return nil, err }
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return fail(err)
-	}
-	q := u.Query()
-	q.Set("search_path", s.name)
-	u.RawQuery = q.Encode()
-	s.pgxURL = u.String()
-	cfg, err := pgxpool.ParseConfig(s.pgxURL)
-	if err != nil {
-		return fail(err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
-	if err != nil {
-		return fail(err)
-	}
-	_, err = migrations.Apply(ctx, conn)
-	conn.Close(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return fail(err)
-	}
 	keys, _ := core.ParseKeyring(secret)
-	svc, err := core.NewService(s.pool, core.Config{Keys: keys, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	svc, err := core.NewService(s.Pool, core.Config{Keys: keys, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err == nil {
 		var spec core.OrgSpec
 		if err = yaml.NewDecoder(bytes.NewReader(examples.OrgYAML)).Decode(&spec); err == nil {
@@ -683,20 +600,10 @@ func newBenchSchema(ctx context.Context, dbURL, prefix string) (*benchSchema, er
 		}
 	}
 	if err != nil {
-		s.pool.Close()
-		return fail(err)
+		s.Drop()
+		return nil, err
 	}
-	s.drop = func() { s.pool.Close(); dropSchema() }
 	return s, nil
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // mb formats kB as MB (10^6 bytes: sizes below are in bytes, so MB is the
@@ -709,7 +616,7 @@ func mbRange(kbs []float64) string {
 	if len(s) == 1 {
 		return mb(s[0])
 	}
-	return fmt.Sprintf("%s (%.1f–%.1f)", mb(median(s)), s[0]*1024/1e6, s[len(s)-1]*1024/1e6)
+	return fmt.Sprintf("%s (%.1f–%.1f)", mb(benchdb.Median(s)), s[0]*1024/1e6, s[len(s)-1]*1024/1e6)
 }
 
 func thousands(n int) string {
