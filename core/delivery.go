@@ -3,6 +3,8 @@ package core
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -125,20 +127,25 @@ type DeliveryStep struct {
 
 // ClaimDue claims up to limit queued notifications due at now, oldest
 // first, skipping rows other workers hold (FOR UPDATE SKIP LOCKED). In the
-// same statement it increments attempts and pushes next_attempt_at to
+// same statement it increments attempts, pushes next_attempt_at to
 // now+lease, so the rows stay invisible to other workers for the lease and
-// come back by themselves if this worker dies. A claimed row whose every
-// pending recipient is failing on its protocol is set to held and not
-// returned. The caller reports each row with RecordAttempt, or gives it back
-// with Release.
-func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Delivery, error) {
+// come back by themselves if this worker dies, and marks them with claim, a
+// token the caller chooses unique per call (NewClaimToken). A claimed row
+// whose every pending recipient is failing on its protocol is set to held
+// and not returned. The caller reports each row with RecordAttempt, or gives
+// it back with Release; when it cannot tell what happened (the commit's
+// answer lost), ReleaseClaim gives back whatever the claim holds.
+func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]Delivery, error) {
 	if limit <= 0 {
 		limit = 1
+	}
+	if claim == "" {
+		return nil, errors.New("claiming outbox rows: empty claim token")
 	}
 	var out []Delivery
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = claimRows(ctx, tx, now, limit, now.Add(lease))
+		out, err = claimRows(ctx, tx, now, limit, now.Add(lease), claim)
 		if err != nil || len(out) == 0 {
 			return err
 		}
@@ -154,7 +161,7 @@ func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease 
 	return out, nil
 }
 
-func claimRows(ctx context.Context, tx DBTX, now time.Time, limit int, until time.Time) ([]Delivery, error) {
+func claimRows(ctx context.Context, tx DBTX, now time.Time, limit int, until time.Time, claim string) ([]Delivery, error) {
 	rows, err := tx.Query(ctx, `
 		WITH due AS (
 			SELECT id FROM notifications
@@ -162,11 +169,11 @@ func claimRows(ctx context.Context, tx DBTX, now time.Time, limit int, until tim
 			ORDER BY next_attempt_at, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED)
-		UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $3
+		UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $3, claim = $4
 		FROM due WHERE n.id = due.id
 		RETURNING n.id, n.kind, coalesce(n.protocol_id, 0), coalesce(n.step_id, 0), coalesce(n.raw_message_id, 0),
 			n.to_addrs, n.cc_addrs, coalesce(n.staff_id, 0), coalesce(n.unit_id, 0), n.data, n.message_id,
-			coalesce(n.in_reply_to, ''), coalesce(n.dedupe_key, ''), n.attempts, n.created_at`, now, limit, until)
+			coalesce(n.in_reply_to, ''), coalesce(n.dedupe_key, ''), n.attempts, n.created_at`, now, limit, until, claim)
 	if err != nil {
 		return nil, err
 	}
@@ -390,14 +397,14 @@ func holdFailing(ctx context.Context, tx DBTX, ds []Delivery) ([]Delivery, error
 			out = append(out, d)
 			continue
 		case len(d.Done) == 0 && len(d.Failing) > 0:
-			if _, err := tx.Exec(ctx, `UPDATE notifications SET status = 'held', last_error = 'every recipient is failing on the protocol'
+			if _, err := tx.Exec(ctx, `UPDATE notifications SET status = 'held', claim = NULL, last_error = 'every recipient is failing on the protocol'
 				WHERE id = $1`, d.ID); err != nil {
 				return nil, fmt.Errorf("holding notification %d: %w", d.ID, err)
 			}
 		default:
 			// Nothing left to send (a worker died after its last recipient).
 			if _, err := tx.Exec(ctx, `UPDATE notifications SET status = CASE WHEN coalesce(jsonb_array_length(data->'_delivered'), 0) > 0
-				THEN 'sent' ELSE 'failed' END WHERE id = $1`, d.ID); err != nil {
+				THEN 'sent' ELSE 'failed' END, claim = NULL WHERE id = $1`, d.ID); err != nil {
 				return nil, fmt.Errorf("finishing notification %d: %w", d.ID, err)
 			}
 		}
@@ -426,12 +433,37 @@ func (s *Service) Release(ctx context.Context, now time.Time, ids []int64) error
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE notifications SET attempts = greatest(attempts - 1, 0), next_attempt_at = $2
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET attempts = greatest(attempts - 1, 0), next_attempt_at = $2, claim = NULL
 		WHERE id = ANY($1) AND status = 'queued'`, ids, now)
 	if err != nil {
 		return fmt.Errorf("releasing outbox rows: %w", err)
 	}
 	return nil
+}
+
+// ReleaseClaim gives back at once, as Release does, every row of claim
+// (the token given to ClaimDue) that is still queued and was neither
+// recorded (RecordAttempt) nor released since. A worker calls it when the
+// database failed while it held the claim: the rows it had not tried, or
+// all of them when the claim's commit may or may not have happened. It
+// returns how many rows came back.
+func (s *Service) ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error) {
+	if claim == "" {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET attempts = greatest(attempts - 1, 0), next_attempt_at = $2, claim = NULL
+		WHERE claim = $1 AND status = 'queued'`, claim, now)
+	if err != nil {
+		return 0, fmt.Errorf("releasing outbox claim: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// NewClaimToken returns a fresh random token for ClaimDue (128 bits, hex).
+func NewClaimToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // collect runs sql with args and calls scan for each row.

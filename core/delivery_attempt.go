@@ -80,7 +80,7 @@ func (s *Service) recordAttempt(ctx context.Context, id int64, a Attempt, allDel
 	// The common case, every recipient accepted at the first try, is one
 	// statement rather than a transaction of four.
 	if !allDelivered && a.RetryAt.IsZero() && len(a.Failures) == 0 && len(a.Delivered) > 0 {
-		tag, err := s.pool.Exec(ctx, `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = $3,
+		tag, err := s.pool.Exec(ctx, `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = $3, claim = NULL,
 			data = data || jsonb_build_object('_delivered', $4::text[], '_refused', '{}'::text[])
 			WHERE id = $1 AND status = 'queued' AND NOT data ?| array['_delivered', '_refused']`, id, a.At, a.Error, a.Delivered)
 		if err != nil {
@@ -121,7 +121,7 @@ func (s *Service) recordAttempt(ctx context.Context, id int64, a Attempt, allDel
 		default:
 			status = DeliveryFailed
 		}
-		_, err = tx.Exec(ctx, `UPDATE notifications SET status = $2, last_error = $3,
+		_, err = tx.Exec(ctx, `UPDATE notifications SET status = $2, last_error = $3, claim = NULL,
 			data = data || jsonb_build_object('_delivered', $4::text[], '_refused', $5::text[]),
 			next_attempt_at = CASE WHEN $2 = 'queued' THEN $6 ELSE next_attempt_at END,
 			sent_at = CASE WHEN $2 = 'sent' THEN $7 ELSE sent_at END

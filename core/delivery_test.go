@@ -29,7 +29,7 @@ func outboxService(t *testing.T, protocols int) (*core.Service, time.Time) {
 
 func claimAll(t *testing.T, svc *core.Service, now time.Time) []core.Delivery {
 	t.Helper()
-	ds, err := svc.ClaimDue(context.Background(), now, 100, time.Minute)
+	ds, err := svc.ClaimDue(context.Background(), now, 100, time.Minute, core.NewClaimToken())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,61 @@ func TestClaimDueLoadsContextAndLeases(t *testing.T) {
 	}
 }
 
+// TestReleaseClaim: after a database failure the worker gives back what
+// its claim still holds. A row recorded since (sent, or queued for a retry
+// later) keeps its outcome; only the untried rows come back at once, with
+// their attempt count undone, and a second release finds nothing.
+func TestReleaseClaim(t *testing.T) {
+	t.Parallel()
+	svc, now := outboxService(t, 3) // 3 acks + 3 unit notices
+	ctx := context.Background()
+	claim := core.NewClaimToken()
+	ds, err := svc.ClaimDue(ctx, now, 100, time.Hour, claim)
+	if err != nil || len(ds) != 6 {
+		t.Fatalf("claimed %d rows: %v", len(ds), err)
+	}
+	if _, err := svc.RecordAttempt(ctx, ds[0].ID, core.Attempt{At: now, Delivered: core.PendingRecipients(ds[0])}); err != nil {
+		t.Fatal(err)
+	}
+	retry := now.Add(30 * time.Minute).Truncate(time.Second)
+	if _, err := svc.RecordAttempt(ctx, ds[1].ID, core.Attempt{At: now, RetryAt: retry, Error: "451 try later"}); err != nil {
+		t.Fatal(err)
+	}
+	other := core.NewClaimToken()
+	if n, err := svc.ReleaseClaim(ctx, now, other); err != nil || n != 0 {
+		t.Fatalf("another claim released %d rows (%v)", n, err)
+	}
+	n, err := svc.ReleaseClaim(ctx, now, claim)
+	if err != nil || n != 4 {
+		t.Fatalf("released %d rows (%v), want the 4 untried", n, err)
+	}
+	if n, err := svc.ReleaseClaim(ctx, now, claim); err != nil || n != 0 {
+		t.Fatalf("second release: %d rows (%v), want 0", n, err)
+	}
+	back := claimAll(t, svc, now)
+	if len(back) != 4 {
+		t.Fatalf("%d rows due again, want 4", len(back))
+	}
+	for _, d := range back {
+		if d.ID == ds[0].ID || d.ID == ds[1].ID {
+			t.Errorf("recorded row %d came back", d.ID)
+		}
+		if d.Attempts != 1 {
+			t.Errorf("row %d on attempt %d, want 1 (the released claim undone)", d.ID, d.Attempts)
+		}
+	}
+	var next time.Time
+	if err := svc.Pool().QueryRow(ctx, `SELECT next_attempt_at FROM notifications WHERE id = $1`, ds[1].ID).Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	if !next.Equal(retry) {
+		t.Errorf("retried row due at %s, want %s (its recorded retry)", next, retry)
+	}
+	if _, err := svc.ClaimDue(ctx, now, 1, time.Hour, ""); err == nil {
+		t.Error("a claim without a token was accepted")
+	}
+}
+
 func TestClaimDueSkipsLockedRows(t *testing.T) {
 	t.Parallel()
 	svc, now := outboxService(t, 10) // 20 notifications
@@ -97,7 +152,7 @@ func TestClaimDueSkipsLockedRows(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				ds, err := svc.ClaimDue(context.Background(), now, 3, time.Hour)
+				ds, err := svc.ClaimDue(context.Background(), now, 3, time.Hour, core.NewClaimToken())
 				if err != nil {
 					errs <- err
 					return
@@ -250,7 +305,7 @@ func TestReferencesChainIsCapped(t *testing.T) {
 			first = q[0]
 		}
 	}
-	ds, err := svc.ClaimDue(ctx, now.Add(time.Hour), 100, time.Minute)
+	ds, err := svc.ClaimDue(ctx, now.Add(time.Hour), 100, time.Minute, core.NewClaimToken())
 	if err != nil {
 		t.Fatal(err)
 	}

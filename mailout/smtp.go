@@ -194,6 +194,7 @@ type session struct {
 	// unrecorded is set when a delivery could not be recorded (database
 	// down): the pass stops there.
 	unrecorded error
+	owed       *owedRecord // the attempt that could not be recorded
 }
 
 // send delivers m on the session's connection, dialling it first. A

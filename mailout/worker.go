@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tramita/tramita/core"
@@ -21,9 +22,10 @@ import (
 type Store interface {
 	Organization(ctx context.Context) (core.Organization, error)
 	Keys() *core.Keyring
-	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]core.Delivery, error)
+	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]core.Delivery, error)
 	RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error)
 	Release(ctx context.Context, now time.Time, ids []int64) error
+	ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error)
 	StepFiles(ctx context.Context, stepID int64, maxBytes int64) ([]core.StepFile, error)
 }
 
@@ -88,6 +90,33 @@ type Worker struct {
 	fromName string
 	kick     chan struct{}
 	log      *slog.Logger
+
+	// owed is what the database could not be told while it was failing,
+	// settled at the start of the next pass (see settle).
+	mu   sync.Mutex
+	owed debt
+}
+
+// debt is the bookkeeping a worker still owes the database.
+type debt struct {
+	// records are attempts made (mail sent) whose outcome was not
+	// recorded; recorded first, so the rows are not sent again.
+	records []owedRecord
+	// claims are claim tokens whose rows may still be held: the claim's
+	// commit went unanswered, or rows were not tried; given back after the
+	// records.
+	claims []owedClaim
+}
+
+type owedRecord struct {
+	id    int64
+	a     core.Attempt
+	since time.Time
+}
+
+type owedClaim struct {
+	token string
+	since time.Time
 }
 
 // NewWorker checks cfg and returns a Worker. It does not connect yet.
@@ -197,7 +226,16 @@ func (w *Worker) pass(ctx context.Context) {
 // pass: the database, or the SMTP server being unreachable (wrapping
 // ErrSMTPUnavailable; the pass's mail then waits for its next attempt).
 // When ctx is cancelled it returns after the notification in hand.
+//
+// When the database fails in the middle of a pass, the worker remembers
+// what it could not record (mail sent, rows claimed but not tried, a claim
+// whose commit went unanswered) and settles it first in the next pass, so
+// those rows go out within a pass of the database's return rather than
+// after their lease, and mail already sent is not sent again.
 func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
+	if err := w.settle(ctx); err != nil {
+		return 0, err
+	}
 	org, err := w.cfg.Store.Organization(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("loading organization: %w", err)
@@ -206,22 +244,25 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	defer sess.drop()
 	seen := map[int64]bool{}
 	for ctx.Err() == nil {
-		batch, err := w.cfg.Store.ClaimDue(ctx, w.cfg.Now(), w.cfg.BatchSize, w.cfg.Lease)
+		claim := core.NewClaimToken()
+		batch, err := w.cfg.Store.ClaimDue(ctx, w.cfg.Now(), w.cfg.BatchSize, w.cfg.Lease, claim)
 		if err != nil {
+			// The claim may have committed without the answer reaching us.
+			w.owe(nil, claim)
 			return sent, err
 		}
 		fresh := false
 		for i, d := range batch {
 			if ctx.Err() != nil || seen[d.ID] {
-				w.release(ctx, batch[i:])
+				w.release(ctx, claim, batch[i:])
 				return sent, nil
 			}
 			seen[d.ID], fresh = true, true
 			sent += w.deliver(ctx, sess, org, d)
 			if sess.unrecorded != nil {
 				// The database is failing: stop sending what could not be
-				// recorded either (each would go out again after its lease).
-				w.release(ctx, batch[i+1:])
+				// recorded either; the rest of the batch is given back.
+				w.owe(sess.owed, claim)
 				return sent, fmt.Errorf("recording a delivery: %w", sess.unrecorded)
 			}
 		}
@@ -235,14 +276,73 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	return sent, nil
 }
 
-// release gives back claimed rows not tried (shutdown).
-func (w *Worker) release(ctx context.Context, ds []core.Delivery) {
+// owe remembers an unrecorded attempt (when r is not nil) and a claim
+// whose rows may still be held, for settle.
+func (w *Worker) owe(r *owedRecord, claim string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.cfg.Now()
+	if r != nil {
+		r.since = now
+		w.owed.records = append(w.owed.records, *r)
+	}
+	w.owed.claims = append(w.owed.claims, owedClaim{token: claim, since: now})
+}
+
+// settle tells the database what it could not be told while failing:
+// first the attempts made (so sent mail is not sent again), then it gives
+// back the rows still held by unsettled claims. It stops at the first
+// error and keeps the rest for the next pass. Debts older than the lease
+// are dropped with a warning: their rows have come back by themselves.
+func (w *Worker) settle(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.cfg.Now()
+	for len(w.owed.records) > 0 {
+		r := w.owed.records[0]
+		if now.Sub(r.since) > w.cfg.Lease {
+			w.log.Warn("dropping a delivery outcome not recorded within the lease; the notification may be sent again",
+				"notification_id", r.id, "delivered", len(r.a.Delivered))
+		} else {
+			_, err := w.cfg.Store.RecordAttempt(ctx, r.id, r.a)
+			switch {
+			case errors.Is(err, core.ErrNotQueued):
+				w.log.Warn("notification was finished by another worker meanwhile", "notification_id", r.id)
+			case err != nil:
+				return fmt.Errorf("recording a delivery made while the database was failing: %w", err)
+			default:
+				w.log.Info("delivery recorded late (the database was failing)", "notification_id", r.id,
+					"delivered", len(r.a.Delivered))
+			}
+		}
+		w.owed.records = w.owed.records[1:]
+	}
+	for len(w.owed.claims) > 0 {
+		c := w.owed.claims[0]
+		if now.Sub(c.since) <= w.cfg.Lease {
+			n, err := w.cfg.Store.ReleaseClaim(ctx, now, c.token)
+			if err != nil {
+				return fmt.Errorf("giving back outbox rows claimed while the database was failing: %w", err)
+			}
+			if n > 0 {
+				w.log.Info("outbox rows given back after a database failure", "count", n)
+			}
+		}
+		w.owed.claims = w.owed.claims[1:]
+	}
+	return nil
+}
+
+// release gives back claimed rows not tried (shutdown); when the database
+// does not answer, the claim is kept for settle.
+func (w *Worker) release(ctx context.Context, claim string, ds []core.Delivery) {
 	ids := make([]int64, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID
 	}
 	if err := w.cfg.Store.Release(context.WithoutCancel(ctx), w.cfg.Now(), ids); err != nil {
-		w.log.Warn("could not release outbox rows; they come back when their lease ends", "error", err, "count", len(ids))
+		w.log.Warn("could not release outbox rows; given back at the next pass, or when their lease ends", "error", err, "count", len(ids))
+		w.owe(nil, claim)
 	}
 }
 
@@ -332,10 +432,13 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	case errors.Is(err, core.ErrNotQueued):
 		log.Warn("notification was finished by another worker meanwhile")
 	case err != nil:
-		// Sent but not recorded: the row comes back after its lease and
-		// may be sent again (delivery is at-least-once, same Message-ID).
+		// Sent but not recorded: RunOnce keeps the outcome and records it
+		// when the database answers again. Should this process end first,
+		// the row comes back after its lease and may be sent again
+		// (delivery is at-least-once, same Message-ID).
 		log.Error("cannot record delivery", "error", err, "delivered", len(a.Delivered))
 		sess.unrecorded = err
+		sess.owed = &owedRecord{id: d.ID, a: a}
 	case status == core.DeliveryQueued:
 		log.Info("delivery postponed", "delivered", len(a.Delivered), "retry_at", a.RetryAt.UTC().Format(time.RFC3339))
 	case status == core.DeliveryFailed:

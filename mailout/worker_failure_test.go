@@ -3,8 +3,10 @@ package mailout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,5 +200,95 @@ func TestGiveUpAfterThreeDays(t *testing.T) {
 	}
 	if st := notificationStatus(t, svc, number, core.NotifyDeliveryFailed); st != "sent" {
 		t.Fatalf("unit not told: %q", st)
+	}
+}
+
+// failingStore is the real store with database failures injected at the
+// two points where a worker can lose track of rows it holds.
+type failingStore struct {
+	*core.Service
+	mu sync.Mutex
+	// loseClaim: the next ClaimDue commits but its answer is lost.
+	loseClaim bool
+	// failRecords: the next this many RecordAttempt calls fail without
+	// touching the database.
+	failRecords int
+}
+
+func (s *failingStore) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]core.Delivery, error) {
+	ds, err := s.Service.ClaimDue(ctx, now, limit, lease, claim)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && s.loseClaim {
+		s.loseClaim = false
+		return nil, errors.New("unexpected EOF (the commit's answer was lost)")
+	}
+	return ds, err
+}
+
+func (s *failingStore) RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error) {
+	s.mu.Lock()
+	fail := s.failRecords > 0
+	if fail {
+		s.failRecords--
+	}
+	s.mu.Unlock()
+	if fail {
+		return "", errors.New("connection refused (database restarting)")
+	}
+	return s.Service.RecordAttempt(ctx, id, a)
+}
+
+// TestDatabaseFailingMidPass: when the database fails while the worker
+// holds rows, the next pass, on the same clock (long before the 10 min
+// lease ends), records what was sent and sends the rest: nothing waits for
+// the lease and nothing is sent twice.
+func TestDatabaseFailingMidPass(t *testing.T) {
+	t.Parallel()
+	svc, srv, clk := newService(t), newSink(t), newClock()
+	store := &failingStore{Service: svc, loseClaim: true}
+	for i := range 3 {
+		open(t, svc, 20+i, fmt.Sprintf("Cidadã %d <cidada%d@example.org>", i, i), "Pedido")
+	}
+	w := newWorker(t, svc, srv.Port, clk, func(c *mailout.Config) { c.Store = store })
+
+	// 1. The claim commits, its answer is lost: nothing is sent.
+	if n, err := w.RunOnce(context.Background()); err == nil || n != 0 {
+		t.Fatalf("pass with the claim's answer lost: sent %d, error %v", n, err)
+	}
+	// 2. The rows come back at once; the first delivery cannot be recorded.
+	store.failRecords = 1
+	if n, err := w.RunOnce(context.Background()); err == nil || n != 1 {
+		t.Fatalf("pass with the database failing after the first send: sent %d, error %v", n, err)
+	}
+	// 3. The database answers: the first outcome is recorded, the rest sent.
+	if n := runOnce(t, w); n != 5 {
+		t.Fatalf("pass after the database came back sent %d, want the 5 others", n)
+	}
+	if n := runOnce(t, w); n != 0 {
+		t.Fatalf("another pass sent %d more", n)
+	}
+	var queued, sent int
+	if err := svc.Pool().QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'queued'),
+		count(*) FILTER (WHERE status = 'sent' AND attempts = 1) FROM notifications`).Scan(&queued, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 0 || sent != 6 {
+		t.Errorf("outbox: %d queued, %d sent on the first counted attempt; want 0 and 6", queued, sent)
+	}
+	seen := map[string]int{}
+	for _, m := range srv.messages() {
+		id := parse(t, m.Raw).get("Message-Id")
+		for _, to := range m.To {
+			seen[id+" "+to]++
+		}
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s received %d times", k, n)
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("%d distinct copies received, want 6", len(seen))
 	}
 }
