@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tramita/tramita/core"
 )
@@ -86,7 +88,20 @@ func redirectToProtocol(w http.ResponseWriter, r *http.Request, n core.Number, k
 
 // showProtocol looks n up and renders the protocol page (or the 404 page).
 // A wrong key or document renders exactly what the number alone does.
+// Without a document, the page may come from, and go to, the page cache.
 func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Number, key, document string) {
+	cache := s.cache
+	if document != "" {
+		cache = nil
+	}
+	var epoch uint64
+	if cache != nil {
+		if body, ok := cache.get(n.String(), key, s.now()); ok {
+			writePage(w, http.StatusOK, body)
+			return
+		}
+		epoch = cache.begin()
+	}
 	v, err := s.svc.PublicLookup(r.Context(), n, key, document)
 	if errors.Is(err, core.ErrNotFound) {
 		s.protocolNotFound(w, r, n)
@@ -96,7 +111,31 @@ func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Num
 		s.unavailable(w, r, err)
 		return
 	}
-	s.org.remember(v.OrgName, s.now())
+	now := s.now()
+	s.org.remember(v.OrgName, now)
 	s.log.Debug("lookup", "number", v.Number, "level", v.Level)
-	s.render(w, http.StatusOK, "protocol", &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)})
+	p := &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}
+	if cache == nil || (!v.KeyOK && strings.TrimSpace(key) != "") {
+		// A wrong key is not stored: whether it is wrong is known only
+		// once the right one is.
+		s.render(w, http.StatusOK, "protocol", p)
+		return
+	}
+	buf := new(bytes.Buffer)
+	if !s.execute(buf, "protocol", p) {
+		http.Error(w, "Erro interno ao montar a página.", http.StatusInternalServerError)
+		return
+	}
+	cache.put(epoch, v.Number, key, v.KeyOK, buf.Bytes(), now, pageExpiry(v, now))
+	writePage(w, http.StatusOK, buf.Bytes())
+}
+
+// pageExpiry is when a rendered page of v stops being right by itself: when
+// its running deadline passes (the page then says "vencido"); zero when
+// nothing in it depends on the time.
+func pageExpiry(v core.PublicView, now time.Time) time.Time {
+	if v.Deadline != nil && v.Status == core.StatusOpen && v.Deadline.After(now) {
+		return *v.Deadline
+	}
+	return time.Time{}
 }

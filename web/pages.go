@@ -89,17 +89,31 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render executes page name into a buffer, then writes it with status, so
 // a template error never leaves half a page.
 func (s *server) render(w http.ResponseWriter, status int, name string, p *page) {
-	t := s.pages.byName[name]
-	p.CSS = s.pages.cssPath
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		s.log.Error("rendering page", "page", name, "error", err)
+	if !s.execute(buf, name, p) {
 		http.Error(w, "Erro interno ao montar a página.", http.StatusInternalServerError)
 		return
 	}
+	writePage(w, status, buf.Bytes())
+}
+
+// execute renders page name into buf; false (logged) when the template
+// fails.
+func (s *server) execute(buf *bytes.Buffer, name string, p *page) bool {
+	t := s.pages.byName[name]
+	p.CSS = s.pages.cssPath
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
+		s.log.Error("rendering page", "page", name, "error", err)
+		return false
+	}
+	return true
+}
+
+// writePage sends a rendered HTML page.
+func writePage(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

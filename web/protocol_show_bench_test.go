@@ -34,6 +34,13 @@ func (fixedLookup) Organization(context.Context) (core.Organization, error) {
 }
 func (fixedLookup) Ping(context.Context) error { return nil }
 
+// WatchProtocols announces nothing: the fixed view never changes.
+func (fixedLookup) WatchProtocols(ctx context.Context, listening func(), _ func(core.ProtocolChange)) error {
+	listening()
+	<-ctx.Done()
+	return nil
+}
+
 func benchView() core.PublicView {
 	at := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 	return core.PublicView{
@@ -50,8 +57,12 @@ func benchView() core.PublicView {
 	}
 }
 
-func benchmarkPage(b *testing.B, target string) {
-	h, err := web.NewServer(fixedLookup{benchView()}, web.Options{Logger: quietLog, RateLimit: web.RateLimit{Unlimited: true}})
+func benchmarkPage(b *testing.B, target string, cache ...web.PageCache) {
+	opts := web.Options{Logger: quietLog, RateLimit: web.RateLimit{Unlimited: true}}
+	if len(cache) > 0 {
+		opts.PageCache = cache[0]
+	}
+	h, err := web.NewServer(fixedLookup{benchView()}, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,3 +84,11 @@ func BenchmarkProtocolPageBasic(b *testing.B) { benchmarkPage(b, "/p/23037000001
 // BenchmarkProtocolPageKey is the page with the key (Markdown rendering)
 // without the database.
 func BenchmarkProtocolPageKey(b *testing.B) { benchmarkPage(b, "/p/23037000001202680?k=KEY") }
+
+// BenchmarkProtocolPageCached is the number-alone page served from the
+// page cache (every request after the first).
+func BenchmarkProtocolPageCached(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	benchmarkPage(b, "/p/23037000001202680", web.PageCache{Entries: 100, Context: ctx})
+}

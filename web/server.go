@@ -33,6 +33,9 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (TRAMITA_TRUSTED_PROXIES). Default none: the client is RemoteAddr.
 	TrustedProxies []netip.Prefix
+	// PageCache keeps rendered protocol pages (TRAMITA_LOOKUP_CACHE).
+	// Default off; it needs a Lookup that is also a ProtocolWatcher.
+	PageCache PageCache
 }
 
 // server holds what every handler shares.
@@ -46,12 +49,15 @@ type server struct {
 	proxies []netip.Prefix
 	org     *orgCache
 	zones   *zoneCache
+	cache   *pageCache // nil when off
 }
 
 // NewServer returns the lookup page's handler: the form at /, the result at
 // /p/{number}, file downloads, the JSON twin at /api/protocolos/{number},
 // /healthz and the embedded stylesheet under /static/. It fails when a
-// template or the stylesheet is missing or does not parse.
+// template or the stylesheet is missing or does not parse, or when the page
+// cache is asked for without a ProtocolWatcher or a Context. With the
+// cache on, a goroutine listens for changes until PageCache.Context ends.
 func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 	if svc == nil {
 		return nil, fmt.Errorf("web: a lookup service is required")
@@ -79,6 +85,16 @@ func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 		proxies: opts.TrustedProxies,
 		org:     &orgCache{},
 		zones:   &zoneCache{},
+	}
+	if pc := opts.PageCache; pc.Entries > 0 {
+		watcher, ok := svc.(ProtocolWatcher)
+		if !ok || pc.Context == nil {
+			return nil, fmt.Errorf("web: the page cache needs a lookup service that announces changes and a context")
+		}
+		if s.cache, err = newPageCache(pc); err != nil {
+			return nil, fmt.Errorf("web: page cache: %w", err)
+		}
+		go s.cache.run(pc.Context, watcher, s.log)
 	}
 	return s.routes(), nil
 }

@@ -103,7 +103,9 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 // run starts everything and waits for ctx; then it stops taking work,
 // lets the message in hand finish, and drains the web server.
 func (s *services) run(ctx context.Context) error {
-	page, err := web.NewServer(s.svc, s.web.Options)
+	opts := s.web.Options
+	opts.PageCache.Context = ctx
+	page, err := web.NewServer(s.svc, opts)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tramita/tramita/core"
@@ -22,14 +24,27 @@ const defaultListen = "127.0.0.1:8080"
 // webConfig is the lookup page's configuration from the environment.
 type webConfig struct {
 	Listen  string        // TRAMITA_LISTEN, default 127.0.0.1:8080
-	Options web.Options   // TRAMITA_LOOKUP_RATE, TRAMITA_TRUSTED_PROXIES
+	Options web.Options   // TRAMITA_LOOKUP_RATE, TRAMITA_TRUSTED_PROXIES, TRAMITA_LOOKUP_CACHE
 	Grace   time.Duration // how long running requests may finish on SIGTERM
 }
 
-// loadWebConfig reads TRAMITA_LISTEN, TRAMITA_LOOKUP_RATE and
-// TRAMITA_TRUSTED_PROXIES.
+// loadWebConfig reads TRAMITA_LISTEN, TRAMITA_LOOKUP_RATE,
+// TRAMITA_TRUSTED_PROXIES and TRAMITA_LOOKUP_CACHE (protocols whose pages
+// are kept rendered; default web.DefaultPageCacheEntries, 0 or "off" turns
+// the cache off). The caller sets Options.PageCache.Context.
 func loadWebConfig() (webConfig, error) {
 	c := webConfig{Listen: os.Getenv("TRAMITA_LISTEN"), Grace: 15 * time.Second}
+	c.Options.PageCache.Entries = web.DefaultPageCacheEntries
+	if v := strings.TrimSpace(os.Getenv("TRAMITA_LOOKUP_CACHE")); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case strings.EqualFold(v, "off"):
+			n = 0
+		case err != nil || n < 0:
+			return c, fmt.Errorf("%w: TRAMITA_LOOKUP_CACHE %q: a number of protocols, or off", errUsage, v)
+		}
+		c.Options.PageCache.Entries = n
+	}
 	if c.Listen == "" {
 		c.Listen = defaultListen
 	}
@@ -80,6 +95,7 @@ func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
 		return err
 	}
 	cfg.Options.Logger = log
+	cfg.Options.PageCache.Context = ctx
 	handler, err := web.NewServer(svc, cfg.Options)
 	if err != nil {
 		return err
@@ -97,7 +113,7 @@ func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
 		MaxHeaderBytes:    16 << 10,
 	}
 	log.Info("lookup page listening", "addr", ln.Addr().String(), "rate", rateText(cfg.Options.RateLimit),
-		"trusted_proxies", len(cfg.Options.TrustedProxies))
+		"trusted_proxies", len(cfg.Options.TrustedProxies), "page_cache", cfg.Options.PageCache.Entries)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

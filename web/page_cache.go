@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/tramita/tramita/core"
+)
+
+// Defaults of the page cache (Options.PageCache).
+const (
+	// DefaultPageCacheEntries is how many protocols' pages are kept: about
+	// 5 KB each for the number alone, twice that once opened with the key.
+	DefaultPageCacheEntries = 10000
+	// DefaultPageCacheTTL is the longest a page is served without being
+	// rendered again, even when no change was announced.
+	DefaultPageCacheTTL = 5 * time.Minute
+)
+
+// PageCache configures the cache of rendered protocol pages. The pages of
+// GET /p/{number} (the number alone, and with the right access key) are the
+// same for everyone, so they are kept in memory and served without the
+// database or the template. A page is dropped the moment the database
+// announces a change to its protocol (core.Service.WatchProtocols, a
+// PostgreSQL LISTEN), after TTL, and when its deadline passes (it then
+// reads "vencido"). While the announcements are not being received
+// (connection lost, not yet listening) nothing is cached or served from
+// the cache. Lookups with a CPF/CNPJ, unknown numbers, wrong keys not yet
+// known to be wrong, the JSON API and downloads always go to the database.
+type PageCache struct {
+	// Entries is how many protocols are kept (least recently used go
+	// first). 0 turns the cache off.
+	Entries int
+	// TTL bounds a page's age. Default DefaultPageCacheTTL.
+	TTL time.Duration
+	// Context ends the listener; required when Entries > 0.
+	Context context.Context
+}
+
+// ProtocolWatcher is what the page cache needs from core to hear of
+// changes; *core.Service has it.
+type ProtocolWatcher interface {
+	WatchProtocols(ctx context.Context, listening func(), fn func(core.ProtocolChange)) error
+}
+
+// cachedPage is what is kept for one protocol: the page of the number
+// alone and, once someone opened it with the right key, that page and the
+// key (upper case, as core compares it).
+type cachedPage struct {
+	basic   []byte
+	full    []byte
+	fullKey string
+	expires time.Time
+}
+
+// pageCache is the cache behind PageCache.
+type pageCache struct {
+	pages *lru.Cache[string, cachedPage]
+	ttl   time.Duration
+	// epoch changes on every announcement and whenever listening starts or
+	// stops; a page read from the database is stored only if the epoch did
+	// not change during the read, so a page read before a change and
+	// stored after its announcement never survives it.
+	epoch atomic.Uint64
+	live  atomic.Bool
+	mu    sync.Mutex // orders stores against invalidations
+}
+
+func newPageCache(cfg PageCache) (*pageCache, error) {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultPageCacheTTL
+	}
+	l, err := lru.New[string, cachedPage](cfg.Entries)
+	if err != nil {
+		return nil, err
+	}
+	return &pageCache{pages: l, ttl: cfg.TTL}, nil
+}
+
+// get returns the page of number for key (any case, spaces trimmed; "" for
+// the number alone). A key other than the one known to be right gets the
+// page of the number alone, as core would answer; when no right key is
+// known yet, a key is a miss.
+func (c *pageCache) get(number, key string, now time.Time) ([]byte, bool) {
+	if !c.live.Load() {
+		return nil, false
+	}
+	e, ok := c.pages.Get(number)
+	if !ok || !now.Before(e.expires) {
+		return nil, false
+	}
+	key = normalizeKey(key)
+	switch {
+	case key == "":
+		return e.basic, e.basic != nil
+	case e.fullKey == "":
+		return nil, false
+	case subtle.ConstantTimeCompare([]byte(key), []byte(e.fullKey)) == 1:
+		return e.full, true
+	default:
+		return e.basic, e.basic != nil
+	}
+}
+
+// begin returns the epoch to pass to put, taken before the database read.
+func (c *pageCache) begin() uint64 { return c.epoch.Load() }
+
+// put stores a page read from the database at epoch: the number-alone
+// page (keyOK false, key ignored) or the page of the right key. It keeps
+// the page until expires (at most the TTL from now).
+func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body []byte, now, expires time.Time) {
+	if max := now.Add(c.ttl); expires.IsZero() || expires.After(max) {
+		expires = max
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live.Load() || c.epoch.Load() != epoch {
+		return
+	}
+	e, ok := c.pages.Peek(number)
+	if !ok || !now.Before(e.expires) {
+		e = cachedPage{expires: expires}
+	}
+	if expires.Before(e.expires) {
+		e.expires = expires
+	}
+	if keyOK {
+		e.full, e.fullKey = body, normalizeKey(key)
+	} else {
+		e.basic = body
+	}
+	c.pages.Add(number, e)
+}
+
+// invalidate drops what an announcement says changed.
+func (c *pageCache) invalidate(ch core.ProtocolChange) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch.Add(1)
+	if ch.All {
+		c.pages.Purge()
+		return
+	}
+	for _, n := range ch.Numbers {
+		c.pages.Remove(n)
+	}
+}
+
+// setLive starts or stops using the cache; either way it is emptied, since
+// announcements may have been missed.
+func (c *pageCache) setLive(live bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch.Add(1)
+	c.pages.Purge()
+	c.live.Store(live)
+}
+
+// run listens for announcements until ctx ends, reconnecting with backoff
+// (1 s doubling to 30 s, jittered) after a failure.
+func (c *pageCache) run(ctx context.Context, w ProtocolWatcher, log *slog.Logger) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := w.WatchProtocols(ctx, func() {
+			c.setLive(true)
+			log.Info("lookup page cache on: listening for protocol changes")
+		}, c.invalidate)
+		if c.live.Load() {
+			log.Info("lookup page cache off until it listens again")
+		}
+		c.setLive(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > time.Minute {
+			wait = time.Second
+		}
+		d := wait/2 + rand.N(wait/2+1)
+		log.Warn("lookup page cache: not listening for protocol changes; pages come from the database", "error", err,
+			"retry_in", d.Round(time.Millisecond).String())
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// normalizeKey is how core compares access keys: upper case, spaces
+// trimmed.
+func normalizeKey(k string) string { return strings.ToUpper(strings.TrimSpace(k)) }
