@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,7 @@ func main() {
 	poolSize := flag.Int("pool", 0, "database connections of the real handler (0: pgxpool's default, as `tramita web`)")
 	index := flag.Bool("index", true, "create participants(protocol_id) (the index the lookup page asks for)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the handlers (Go side) during the runs to this file")
+	cache := flag.Int("cache", web.DefaultPageCacheEntries, "page cache entries of the cached handler (TRAMITA_LOOKUP_CACHE); 0 leaves the cached scenarios out")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -57,7 +59,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dbURL, *schema, *n, *reuse, *duration, *conns, *threads, *samples, *poolSize, *index); err != nil {
+	if err := run(*dbURL, *schema, *n, *reuse, *duration, *conns, *threads, *samples, *poolSize, *index, *cache); err != nil {
 		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
@@ -70,7 +72,19 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns, threads, samples, poolSize int, index bool) error {
+// countingService is the real service, counting the lookups that reach the
+// database (the cached handler's misses).
+type countingService struct {
+	*core.Service
+	lookups atomic.Int64
+}
+
+func (c *countingService) PublicLookup(ctx context.Context, n core.Number, key, doc string) (core.PublicView, error) {
+	c.lookups.Add(1)
+	return c.Service.PublicLookup(ctx, n, key, doc)
+}
+
+func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns, threads, samples, poolSize int, index bool, cacheEntries int) error {
 	ctx := context.Background()
 	if n < 1 || n > 2*perYear {
 		return fmt.Errorf("-protocols must be 1 to %d", 2*perYear)
@@ -100,8 +114,16 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 	if err != nil {
 		return err
 	}
-	real, err := web.NewServer(svc, web.Options{Logger: quiet,
-		RateLimit: web.RateLimit{Events: 1_000_000_000, Per: time.Second, Burst: 1_000_000_000}})
+	unlimited := web.RateLimit{Events: 1_000_000_000, Per: time.Second, Burst: 1_000_000_000}
+	real, err := web.NewServer(svc, web.Options{Logger: quiet, RateLimit: unlimited})
+	if err != nil {
+		return err
+	}
+	counted := &countingService{Service: svc}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cached, err := web.NewServer(counted, web.Options{Logger: quiet, RateLimit: unlimited,
+		PageCache: web.PageCache{Entries: max(cacheEntries, 1), Context: cctx}})
 	if err != nil {
 		return err
 	}
@@ -121,6 +143,11 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 		return err
 	}
 	defer stopBare()
+	cachedURL, stopCached, err := serve(cached)
+	if err != nil {
+		return err
+	}
+	defer stopCached()
 
 	dir, err := os.MkdirTemp("", "tramita-bench-")
 	if err != nil {
@@ -142,17 +169,26 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 	if err := check(realURL, n); err != nil {
 		return err
 	}
-	took := prewarm(realURL, n, samples)
+	took := prewarm(realURL, n, samples, false)
 	fmt.Fprintf(os.Stderr, "prewarm: every sampled protocol read once in %s\n", took.Round(time.Second))
-	scenarios := []struct {
+	type scenario struct {
 		name, url, script string
-	}{
-		{"bare Go handler, fixed 2 KB page", bareURL + "/", ""},
-		{"lookup page, number alone", realURL, basicLua},
-		{"lookup page, number + access key", realURL, keyLua},
-		{"lookup page, number + CPF (POST, not the requester's)", realURL, docLua},
-		{"bare Go handler, fixed 2 KB page (again)", bareURL + "/", ""},
+		counted           bool // the cached handler: report the share of requests that reached the database
 	}
+	scenarios := []scenario{
+		{"bare Go handler, fixed 2 KB page", bareURL + "/", "", false},
+		{"lookup page, number alone", realURL, basicLua, false},
+		{"lookup page, number + access key", realURL, keyLua, false},
+		{"lookup page, number + CPF (POST, not the requester's)", realURL, docLua, false},
+	}
+	if cacheEntries > 0 {
+		took := prewarm(cachedURL, n, samples, true)
+		fmt.Fprintf(os.Stderr, "prewarm of the cached handler (both pages of every sampled protocol): %s\n", took.Round(time.Second))
+		scenarios = append(scenarios,
+			scenario{fmt.Sprintf("lookup page, number alone, page cache of %d", cacheEntries), cachedURL, basicLua, true},
+			scenario{fmt.Sprintf("lookup page, number + access key, page cache of %d", cacheEntries), cachedURL, keyLua, true})
+	}
+	scenarios = append(scenarios, scenario{"bare Go handler, fixed 2 KB page (again)", bareURL + "/", "", false})
 	var results []result
 	for _, sc := range scenarios {
 		args := []string{"-t" + strconv.Itoa(threads), "-c" + strconv.Itoa(conns), "--latency"}
@@ -167,11 +203,13 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 			return err
 		}
 		before := sampleCPU(pids)
+		lookupsBefore := counted.lookups.Load()
 		out, wrkCPU, err := wrkTimed(append(args, "-d"+duration.String(), sc.url))
 		if err != nil {
 			return err
 		}
 		after := sampleCPU(pids)
+		lookups := counted.lookups.Load() - lookupsBefore
 		r, err := parseWrk(sc.name, out)
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", sc.name, err, out)
@@ -184,12 +222,16 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 			fmt.Fprintf(os.Stderr, "warning: %d database backends went away during the run; their CPU is not counted\n", gone)
 		}
 		if reqs := r.rps * duration.Seconds(); reqs > 0 {
+			r.dbShare = -1
+			if sc.counted {
+				r.dbShare = float64(lookups) / reqs
+			}
 			r.serverCPU = server / time.Duration(reqs)
 			r.dbCPU = db / time.Duration(reqs)
 			r.wrkCPU = wrkCPU / time.Duration(reqs)
 		}
-		fmt.Fprintf(os.Stderr, "%-45s %10.0f req/s  p50 %7s  p99 %7s  non-2xx %d  CPU/req: server %s, db %s, wrk %s\n",
-			r.name, r.rps, r.p50, r.p99, r.errors, r.serverCPU, r.dbCPU, r.wrkCPU)
+		fmt.Fprintf(os.Stderr, "%-45s %10.0f req/s  p50 %7s  p99 %7s  non-2xx %d  CPU/req: server %s, db %s, wrk %s  %s\n",
+			r.name, r.rps, r.p50, r.p99, r.errors, r.serverCPU, r.dbCPU, r.wrkCPU, r.hits())
 		results = append(results, r)
 	}
 	report(results, n, duration, conns, threads, samples, pool.Config().MaxConns, index)
@@ -207,6 +249,9 @@ func prepare(ctx context.Context, cc *pgx.ConnConfig, schema string, n int, reus
 		var have int
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM protocols").Scan(&have); err == nil && have == n {
 			fmt.Fprintf(os.Stderr, "reusing schema %s (%d protocols)\n", schema, have)
+			if _, err := migrations.Apply(ctx, conn); err != nil { // migrations newer than the data
+				return fmt.Errorf("migrating: %w", err)
+			}
 			return createIndex(ctx, conn, index)
 		}
 	}
@@ -330,7 +375,7 @@ func writeScript(dir, name string, n, samples int, mode string) (string, error) 
 // prewarm asks once for every protocol the load will pick, so the
 // scenarios measure a database whose working set is in memory (as a
 // running service's would be) rather than the first reads.
-func prewarm(base string, n, samples int) time.Duration {
+func prewarm(base string, n, samples int, alsoNumberAlone bool) time.Duration {
 	start := time.Now()
 	step := max(1, n/samples)
 	work := make(chan int)
@@ -338,9 +383,15 @@ func prewarm(base string, n, samples int) time.Duration {
 	for w := 0; w < 8; w++ {
 		go func() {
 			for g := range work {
-				if res, err := http.Get(base + "/p/" + benchNumber(g).Digits() + "?k=" + benchKey(g)); err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
+				paths := []string{"/p/" + benchNumber(g).Digits() + "?k=" + benchKey(g)}
+				if alsoNumberAlone {
+					paths = append(paths, "/p/"+benchNumber(g).Digits())
+				}
+				for _, p := range paths {
+					if res, err := http.Get(base + p); err == nil {
+						_, _ = io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+					}
 				}
 			}
 			done <- struct{}{}
@@ -399,6 +450,15 @@ type result struct {
 	p50, p99                 string
 	errors                   int
 	serverCPU, dbCPU, wrkCPU time.Duration // per request
+	dbShare                  float64       // cached handler: requests that reached the database / requests; -1 otherwise
+}
+
+// hits says how many requests the page cache answered.
+func (r result) hits() string {
+	if r.dbShare < 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f %% from the cache", 100*(1-r.dbShare))
 }
 
 var (
@@ -432,11 +492,11 @@ func report(rs []result, n int, d time.Duration, conns, threads, samples int, db
 	fmt.Printf("Data: %d protocols, 2 steps each, a file on 1 dispatch in 10; load spread at random over %d of them; "+
 		"index participants(protocol_id): %v; real handler with %d database connections.\n", n, samples, index, dbConns)
 	fmt.Printf("wrk -t%d -c%d -d%s --latency (after a 3 s warm-up)\n\n", threads, conns, d)
-	fmt.Println("| scenario | requests/s | p50 | p99 | non-2xx | vs bare | CPU/request: server | database | wrk |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| scenario | requests/s | p50 | p99 | non-2xx | vs bare | CPU/request: server | database | wrk | page cache |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rs {
-		fmt.Printf("| %s | %.0f | %s | %s | %d | %.2f | %s | %s | %s |\n", r.name, r.rps, r.p50, r.p99, r.errors, r.rps/bare,
-			us(r.serverCPU), us(r.dbCPU), us(r.wrkCPU))
+		fmt.Printf("| %s | %.0f | %s | %s | %d | %.2f | %s | %s | %s | %s |\n", r.name, r.rps, r.p50, r.p99, r.errors, r.rps/bare,
+			us(r.serverCPU), us(r.dbCPU), us(r.wrkCPU), r.hits())
 	}
 }
 
