@@ -208,8 +208,13 @@ func TestPageCacheOffWhileNotListening(t *testing.T) {
 
 func TestPageCacheNeedsAWatcher(t *testing.T) {
 	t.Parallel()
-	_, err := web.NewServer(fixedLookup{benchView()}, web.Options{PageCache: web.PageCache{Entries: 10, Context: t.Context()}})
+	onlyLookup := struct{ web.Lookup }{fixedLookup{benchView()}} // hides WatchProtocols
+	_, err := web.NewServer(onlyLookup, web.Options{PageCache: web.PageCache{Entries: 10, Context: t.Context()}})
 	if err == nil {
 		t.Error("a page cache without a ProtocolWatcher was accepted")
+	}
+	_, err = web.NewServer(fixedLookup{benchView()}, web.Options{PageCache: web.PageCache{Entries: 10}})
+	if err == nil {
+		t.Error("a page cache without a Context was accepted")
 	}
 }
