@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tramita/tramita/mailout"
 	"github.com/tramita/tramita/templates"
@@ -48,6 +49,7 @@ type mailEnv struct {
 	From         string // TRAMITA_FROM: From address ("Name <addr>" or addr); default the organization's
 	PublicURL    string // TRAMITA_PUBLIC_URL: base of lookup links; default http://127.0.0.1:8080
 	Lang         string // TRAMITA_LANG: pt-BR (default) or en
+	Lease        string // TRAMITA_OUTBOX_LEASE: how long claimed mail stays invisible to other workers (Go duration); default 10m
 }
 
 func loadMailEnv(getenv func(string) string) mailEnv {
@@ -57,6 +59,7 @@ func loadMailEnv(getenv func(string) string) mailEnv {
 		From:         getenv("TRAMITA_FROM"),
 		PublicURL:    getenv("TRAMITA_PUBLIC_URL"),
 		Lang:         getenv("TRAMITA_LANG"),
+		Lease:        getenv("TRAMITA_OUTBOX_LEASE"),
 	}
 }
 
@@ -82,6 +85,14 @@ func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) st
 	if err != nil {
 		return nil, fmt.Errorf("TRAMITA_LANG: %w", err)
 	}
+	var lease time.Duration
+	if me.Lease != "" {
+		// A lease shorter than a batch takes lets another worker send the
+		// same mail again; a minute is the least accepted.
+		if lease, err = time.ParseDuration(me.Lease); err != nil || lease < time.Minute {
+			return nil, fmt.Errorf("%w: TRAMITA_OUTBOX_LEASE %q: a duration of at least 1m, e.g. 10m", errUsage, me.Lease)
+		}
+	}
 	return mailout.NewWorker(mailout.Config{Store: store, Renderer: renderer, SMTP: smtpCfg, From: me.From,
-		PublicURL: me.PublicURL, Logger: log})
+		PublicURL: me.PublicURL, Logger: log, Lease: lease})
 }

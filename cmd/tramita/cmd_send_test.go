@@ -59,6 +59,13 @@ func TestCLISendOnce(t *testing.T) {
 	addr, n := newCountingServer(t)
 	t.Setenv("TRAMITA_SMTP_URL", "smtp://"+addr+"?starttls=none")
 	t.Setenv("TRAMITA_PUBLIC_URL", "https://protocolo.example.gov.br")
+	for _, bad := range []string{"5s", "ten minutes"} {
+		t.Setenv("TRAMITA_OUTBOX_LEASE", bad)
+		if code, _, stderr := cli(t, nil, "send", "--once"); code != exitUsage || !strings.Contains(stderr, "TRAMITA_OUTBOX_LEASE") {
+			t.Fatalf("TRAMITA_OUTBOX_LEASE=%s: exit %d %s", bad, code, stderr)
+		}
+	}
+	t.Setenv("TRAMITA_OUTBOX_LEASE", "15m")
 	code, _, stderr = cli(t, nil, "send", "--once")
 	if code != 0 || !strings.Contains(stderr, "3 mensagem(ns) enviada(s)") || n.Load() != 3 {
 		t.Fatalf("send --once: exit %d, %d received, stderr %s", code, n.Load(), stderr)
