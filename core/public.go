@@ -106,7 +106,7 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 	// one round trip.
 	var stepsJSON, filesJSON []byte
 	var accessKey string
-	var docs []string
+	var docs, pii []string
 	query := publicLookupBasicSQL
 	switch {
 	case docErr == nil:
@@ -115,7 +115,7 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 		query = publicLookupKeySQL
 	}
 	err := s.pool.QueryRow(ctx, query, number).Scan(&accessKey, &v.Status, &v.TypeName, &v.UnitName, &v.Subject,
-		&v.OpenedAt, &v.UpdatedAt, &v.Deadline, &v.OrgName, &v.OrgTimezone, &stepsJSON, &filesJSON, &docs)
+		&v.OpenedAt, &v.UpdatedAt, &v.Deadline, &v.OrgName, &v.OrgTimezone, &stepsJSON, &filesJSON, &docs, &pii)
 	if isNoRows(err) {
 		return PublicView{}, fmt.Errorf("protocol %s: %w", number, ErrNotFound)
 	}
@@ -141,6 +141,12 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 	}
 	v.Level = PublicFull
 	v.KeyOK = keyOK
+	// DESIGN.md: requester names, e-mails and phones are never shown, also
+	// not inside the texts (a signature at the end of the opening mail).
+	v.Subject = RedactPersonalData(v.Subject, pii)
+	for i := range v.Steps {
+		v.Steps[i].Text = RedactPersonalData(v.Steps[i].Text, pii)
+	}
 	for _, d := range docs {
 		if m := MaskDocument(d); m != "" {
 			v.Documents = append(v.Documents, m)
@@ -175,8 +181,13 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 // parameters) so that PostgreSQL keeps a generic plan for each instead of
 // planning the cheaper variant again on every call.
 func publicLookupSQL(texts, withDocs bool) string {
-	text, files, docs := `''`, `NULL::json`, `NULL::text[]`
+	text, files, docs, pii := `''`, `NULL::json`, `NULL::text[]`, `NULL::text[]`
 	if texts {
+		// What RedactPersonalData removes from the texts shown: the names,
+		// addresses and phones of everyone on the protocol.
+		pii = `(SELECT array_agg(DISTINCT x) FROM participants pa,
+					unnest(ARRAY[pa.name, pa.email, pa.phone, pa.reply_to]) AS x
+				WHERE pa.protocol_id = p.id AND x <> '')`
 		text = `CASE WHEN s.visibility = 'public' AND s.kind <> 'requester_changed' THEN s.text ELSE '' END`
 		files = `(SELECT json_agg(json_build_object('id', a.id, 'step', a.step_id, 'name', a.filename,
 					'type', a.content_type, 'size', a.size, 'inline', a.inline, 'cid', a.content_id) ORDER BY a.id)
@@ -195,7 +206,8 @@ func publicLookupSQL(texts, withDocs bool) string {
 				FROM steps s LEFT JOIN units fu ON fu.id = s.from_unit_id LEFT JOIN units tu ON tu.id = s.to_unit_id
 				WHERE s.protocol_id = p.id AND s.kind NOT IN ` + publicHiddenKinds + `),
 			` + files + `,
-			` + docs + `
+			` + docs + `,
+			` + pii + `
 		FROM protocols p JOIN protocol_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id
 		LEFT JOIN organization o ON o.id = 1
 		WHERE p.number = $1`

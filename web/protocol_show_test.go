@@ -272,3 +272,30 @@ func TestHomeForm(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonalDataRedactedInTexts: a requester's signature inside a public
+// text (name, phone, e-mail, CPF) is not shown with the key either, on the
+// page nor in the JSON (DESIGN.md: never shown).
+func TestPersonalDataRedactedInTexts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	addStepSQL(t, f.svc, f.id, "message", "public",
+		"Obrigada pelo retorno.\n\nMaria da Silva\nTel. (82) 99999-0000 · maria@example.org · CPF 529.982.247-25", "", "", nil)
+	h := newHandler(t, f.svc, web.Options{})
+	for _, target := range []string{"/p/" + f.number.Digits() + "?k=" + f.key, "/api/protocolos/" + f.number.Digits() + "?k=" + f.key} {
+		res := get(t, h, target)
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, "Obrigada pelo retorno.") {
+			t.Fatalf("GET %s: %d, text missing", target, res.Status)
+		}
+		for _, never := range []string{"Maria", "99999-0000", "maria@example.org", "529.982.247-25"} {
+			if strings.Contains(res.Body, never) {
+				t.Errorf("GET %s shows %q", target, never)
+			}
+		}
+		for _, want := range []string{"[nome omitido]", "[telefone omitido]", "[e-mail omitido]", "[CPF omitido]"} {
+			if !strings.Contains(res.Body, want) {
+				t.Errorf("GET %s lacks %q", target, want)
+			}
+		}
+	}
+}
