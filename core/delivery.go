@@ -132,9 +132,9 @@ type DeliveryStep struct {
 // come back by themselves if this worker dies, and marks them with claim, a
 // token the caller chooses unique per call (NewClaimToken). A claimed row
 // whose every pending recipient is failing on its protocol is set to held
-// and not returned. The caller reports each row with RecordAttempt, or gives
-// it back with Release; when it cannot tell what happened (the commit's
-// answer lost), ReleaseClaim gives back whatever the claim holds.
+// and not returned. The caller reports each row with RecordAttempt; what it
+// does not try, or cannot tell the fate of (the commit's answer lost), it
+// gives back with ReleaseClaim.
 func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]Delivery, error) {
 	if limit <= 0 {
 		limit = 1
@@ -427,26 +427,11 @@ func PendingRecipients(d Delivery) []string {
 	return out
 }
 
-// Release gives claimed rows back at once, undoing the claim's attempt
-// count: a worker shutting down calls it for the rows it did not try.
-func (s *Service) Release(ctx context.Context, now time.Time, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := s.pool.Exec(ctx, `UPDATE notifications SET attempts = greatest(attempts - 1, 0), next_attempt_at = $2, claim = NULL
-		WHERE id = ANY($1) AND status = 'queued'`, ids, now)
-	if err != nil {
-		return fmt.Errorf("releasing outbox rows: %w", err)
-	}
-	return nil
-}
-
-// ReleaseClaim gives back at once, as Release does, every row of claim
-// (the token given to ClaimDue) that is still queued and was neither
-// recorded (RecordAttempt) nor released since. A worker calls it when the
-// database failed while it held the claim: the rows it had not tried, or
-// all of them when the claim's commit may or may not have happened. It
-// returns how many rows came back.
+// ReleaseClaim gives back at once every row of claim (the token given to
+// ClaimDue) that is still queued and was not recorded (RecordAttempt)
+// since, undoing the claim's attempt count: the rows a worker did not try
+// (shutdown), or all of them when the claim's commit may or may not have
+// happened (database failure). It returns how many rows came back.
 func (s *Service) ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error) {
 	if claim == "" {
 		return 0, nil

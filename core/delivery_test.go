@@ -74,12 +74,13 @@ func TestClaimDueLoadsContextAndLeases(t *testing.T) {
 	if got := claimAll(t, svc, now); len(got) != 0 {
 		t.Fatalf("leased rows claimed again: %d", len(got))
 	}
-	again := claimAll(t, svc, now.Add(2*time.Minute))
-	if len(again) != 2 || again[0].Attempts != 2 {
-		t.Fatalf("after the lease: %d rows, attempts %d; want 2 rows on attempt 2", len(again), again[0].Attempts)
+	claim := core.NewClaimToken()
+	again, err := svc.ClaimDue(context.Background(), now.Add(2*time.Minute), 100, time.Minute, claim)
+	if err != nil || len(again) != 2 || again[0].Attempts != 2 {
+		t.Fatalf("after the lease: %d rows (%v); want 2 rows on attempt 2", len(again), err)
 	}
-	if err := svc.Release(context.Background(), now, []int64{again[0].ID, again[1].ID}); err != nil {
-		t.Fatal(err)
+	if n, err := svc.ReleaseClaim(context.Background(), now, claim); err != nil || n != 2 {
+		t.Fatalf("released %d rows: %v", n, err)
 	}
 	back := claimAll(t, svc, now)
 	if len(back) != 2 || back[0].Attempts != 2 {

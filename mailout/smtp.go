@@ -191,10 +191,9 @@ type session struct {
 	mc   *mail.Client
 	sc   *smtp.Client
 	down error // set when dialling failed: the rest of the pass is not tried
-	// unrecorded is set when a delivery could not be recorded (database
+	// unrecorded is the attempt that could not be recorded (database
 	// down): the pass stops there.
-	unrecorded error
-	owed       *owedRecord // the attempt that could not be recorded
+	unrecorded *owedRecord
 }
 
 // send delivers m on the session's connection, dialling it first. A

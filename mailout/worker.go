@@ -24,7 +24,6 @@ type Store interface {
 	Keys() *core.Keyring
 	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]core.Delivery, error)
 	RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error)
-	Release(ctx context.Context, now time.Time, ids []int64) error
 	ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error)
 	StepFiles(ctx context.Context, stepID int64, maxBytes int64) ([]core.StepFile, error)
 }
@@ -111,6 +110,7 @@ type debt struct {
 type owedRecord struct {
 	id    int64
 	a     core.Attempt
+	err   error // why it could not be recorded
 	since time.Time
 }
 
@@ -252,18 +252,18 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 			return sent, err
 		}
 		fresh := false
-		for i, d := range batch {
+		for _, d := range batch {
 			if ctx.Err() != nil || seen[d.ID] {
-				w.release(ctx, claim, batch[i:])
+				w.release(ctx, claim) // the rows of the batch not tried
 				return sent, nil
 			}
 			seen[d.ID], fresh = true, true
 			sent += w.deliver(ctx, sess, org, d)
-			if sess.unrecorded != nil {
+			if r := sess.unrecorded; r != nil {
 				// The database is failing: stop sending what could not be
 				// recorded either; the rest of the batch is given back.
-				w.owe(sess.owed, claim)
-				return sent, fmt.Errorf("recording a delivery: %w", sess.unrecorded)
+				w.owe(r, claim)
+				return sent, fmt.Errorf("recording a delivery: %w", r.err)
 			}
 		}
 		if sess.down != nil {
@@ -333,15 +333,12 @@ func (w *Worker) settle(ctx context.Context) error {
 	return nil
 }
 
-// release gives back claimed rows not tried (shutdown); when the database
+// release gives back the rows of claim not tried (shutdown): the tried
+// ones were recorded, which took them out of the claim. When the database
 // does not answer, the claim is kept for settle.
-func (w *Worker) release(ctx context.Context, claim string, ds []core.Delivery) {
-	ids := make([]int64, len(ds))
-	for i, d := range ds {
-		ids[i] = d.ID
-	}
-	if err := w.cfg.Store.Release(context.WithoutCancel(ctx), w.cfg.Now(), ids); err != nil {
-		w.log.Warn("could not release outbox rows; given back at the next pass, or when their lease ends", "error", err, "count", len(ids))
+func (w *Worker) release(ctx context.Context, claim string) {
+	if _, err := w.cfg.Store.ReleaseClaim(context.WithoutCancel(ctx), w.cfg.Now(), claim); err != nil {
+		w.log.Warn("could not release outbox rows; given back at the next pass, or when their lease ends", "error", err)
 		w.owe(nil, claim)
 	}
 }
@@ -437,8 +434,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 		// the row comes back after its lease and may be sent again
 		// (delivery is at-least-once, same Message-ID).
 		log.Error("cannot record delivery", "error", err, "delivered", len(a.Delivered))
-		sess.unrecorded = err
-		sess.owed = &owedRecord{id: d.ID, a: a}
+		sess.unrecorded = &owedRecord{id: d.ID, a: a, err: err}
 	case status == core.DeliveryQueued:
 		log.Info("delivery postponed", "delivered", len(a.Delivered), "retry_at", a.RetryAt.UTC().Format(time.RFC3339))
 	case status == core.DeliveryFailed:
