@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
@@ -114,20 +113,13 @@ func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Num
 	now := s.now()
 	s.org.remember(v.OrgName, now)
 	s.log.Debug("lookup", "number", v.Number, "level", v.Level)
-	p := &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}
-	if cache == nil || (!v.KeyOK && strings.TrimSpace(key) != "") {
-		// A wrong key is not stored: whether it is wrong is known only
-		// once the right one is.
-		s.render(w, http.StatusOK, "protocol", p)
-		return
+	var keep func([]byte)
+	// A wrong key is not stored: whether it is wrong is known only once
+	// the right one is.
+	if cache != nil && (v.KeyOK || strings.TrimSpace(key) == "") {
+		keep = func(body []byte) { cache.put(epoch, v.Number, key, v.KeyOK, body, now, pageExpiry(v, now)) }
 	}
-	buf := new(bytes.Buffer)
-	if !s.execute(buf, "protocol", p) {
-		http.Error(w, "Erro interno ao montar a página.", http.StatusInternalServerError)
-		return
-	}
-	cache.put(epoch, v.Number, key, v.KeyOK, buf.Bytes(), now, pageExpiry(v, now))
-	writePage(w, http.StatusOK, buf.Bytes())
+	s.renderKeep(w, http.StatusOK, "protocol", &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}, keep)
 }
 
 // pageExpiry is when a rendered page of v stops being right by itself: when

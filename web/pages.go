@@ -89,26 +89,25 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render executes page name into a buffer, then writes it with status, so
 // a template error never leaves half a page.
 func (s *server) render(w http.ResponseWriter, status int, name string, p *page) {
+	s.renderKeep(w, status, name, p, nil)
+}
+
+// renderKeep is render; keep, when not nil, gets a copy of the page's
+// bytes before they are written (the page cache).
+func (s *server) renderKeep(w http.ResponseWriter, status int, name string, p *page, keep func(body []byte)) {
+	p.CSS = s.pages.cssPath
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	if !s.execute(buf, name, p) {
+	if err := s.pages.byName[name].ExecuteTemplate(buf, "layout", p); err != nil {
+		s.log.Error("rendering page", "page", name, "error", err)
 		http.Error(w, "Erro interno ao montar a página.", http.StatusInternalServerError)
 		return
 	}
-	writePage(w, status, buf.Bytes())
-}
-
-// execute renders page name into buf; false (logged) when the template
-// fails.
-func (s *server) execute(buf *bytes.Buffer, name string, p *page) bool {
-	t := s.pages.byName[name]
-	p.CSS = s.pages.cssPath
-	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		s.log.Error("rendering page", "page", name, "error", err)
-		return false
+	if keep != nil {
+		keep(bytes.Clone(buf.Bytes()))
 	}
-	return true
+	writePage(w, status, buf.Bytes())
 }
 
 // writePage sends a rendered HTML page.
