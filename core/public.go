@@ -143,9 +143,10 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 	v.KeyOK = keyOK
 	// DESIGN.md: requester names, e-mails and phones are never shown, also
 	// not inside the texts (a signature at the end of the opening mail).
-	v.Subject = RedactPersonalData(v.Subject, pii)
+	redact := newRedactor(pii)
+	v.Subject = redact.Redact(v.Subject)
 	for i := range v.Steps {
-		v.Steps[i].Text = RedactPersonalData(v.Steps[i].Text, pii)
+		v.Steps[i].Text = redact.Redact(v.Steps[i].Text)
 	}
 	for _, d := range docs {
 		if m := MaskDocument(d); m != "" {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -40,25 +41,46 @@ var (
 // and MaskDocument's asterisks would read as emphasis). Names not in known
 // cannot be recognised and stay.
 func RedactPersonalData(text string, known []string) string {
+	return newRedactor(known).Redact(text)
+}
+
+// redactor applies RedactPersonalData's rules for one set of known values.
+type redactor struct {
+	known *regexp.Regexp // the known values, longest first; nil when none
+}
+
+// newRedactor compiles known (see RedactPersonalData) into one pattern, once
+// for all the texts of a protocol.
+func newRedactor(known []string) redactor {
+	var alts []string
+	for _, k := range known {
+		if k = strings.TrimSpace(k); len([]rune(k)) >= 5 {
+			alts = append(alts, regexp.QuoteMeta(k))
+		}
+	}
+	if len(alts) == 0 {
+		return redactor{}
+	}
+	// Longest first, so a name is not cut by a shorter value inside it.
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	return redactor{known: regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))}
+}
+
+// Redact returns text with the personal data replaced.
+func (r redactor) Redact(text string) string {
 	if text == "" {
 		return text
 	}
-	for _, k := range known {
-		k = strings.TrimSpace(k)
-		if len([]rune(k)) < 5 {
-			continue
-		}
-		placeholder := RedactedName
-		switch {
-		case strings.Contains(k, "@"):
-			placeholder = RedactedEmail
-		case strings.Trim(k, "+()0123456789 .-") == "":
-			placeholder = RedactedPhone
-		}
-		re, err := regexp.Compile(`(?i)` + regexp.QuoteMeta(k))
-		if err == nil {
-			text = re.ReplaceAllLiteralString(text, placeholder)
-		}
+	if r.known != nil {
+		text = r.known.ReplaceAllStringFunc(text, func(m string) string {
+			switch {
+			case strings.Contains(m, "@"):
+				return RedactedEmail
+			case strings.Trim(m, "+()0123456789 .-") == "":
+				return RedactedPhone
+			}
+			return RedactedName
+		})
 	}
 	text = emailPattern.ReplaceAllLiteralString(text, RedactedEmail)
 	text = documentPattern.ReplaceAllStringFunc(text, func(s string) string {
