@@ -79,6 +79,7 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 		}
 		it.result.Notifications = saved[:len(saved):len(saved)]
 		opened = nil
+		r.stepText = 0 // a step written before the failing line is gone with the savepoint
 		it.result.Protocol, it.result.Step = "", 0
 		if p != nil {
 			it.result.Protocol = p.Number

@@ -273,6 +273,25 @@ func TestStaffOpensProtocolOnBehalf(t *testing.T) {
 	}
 }
 
+// TestRefusedOpeningOnBehalf: when a line fails after the opening on
+// someone's behalf (here #responder, whose text the opening took), nothing
+// is opened and the staff member still gets the transcript.
+func TestRefusedOpeningOnBehalf(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	body := "#tipo SUPORTE\n#requerente\nNome: Maria Balcão\nE-mail: maria.balcao@example.org\n\n#responder\nAtendimento presencial."
+	res := h.ingest(mail(paula, service, "Computador não liga", body, trusted))
+	if res.Outcome != core.OutcomeCommands || res.Protocol != "" {
+		t.Fatalf("%+v", res)
+	}
+	if kinds := notificationKinds(res); kinds[core.NotifyAck] != 0 || kinds[core.NotifyCommandResult] != 1 {
+		t.Errorf("notifications %+v, want the transcript only", res.Notifications)
+	}
+	if tr := h.notificationData(core.NotifyCommandResult, paula); tr["applied"] != false {
+		t.Errorf("transcript %v", tr)
+	}
+}
+
 func TestPermissions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
