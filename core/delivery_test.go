@@ -245,6 +245,25 @@ func TestPermanentFailureIsRecordedAndUnitTold(t *testing.T) {
 			t.Errorf("status_update to the failing requester is %s, want held", n.Status)
 		}
 	}
+	// Mail to the failing requester and someone else is not held: it goes
+	// to the other recipient only.
+	both, err := svc.QueueNotification(ctx, core.Notification{Kind: core.NotifyReply, ProtocolID: ack.ProtocolID,
+		To: []string{"cidadao0@example.org", "outra.requerente@example.org"}})
+	if err != nil || len(both) != 1 {
+		t.Fatalf("queue: %v %v", both, err)
+	}
+	var got *core.Delivery
+	for _, d := range claimAll(t, svc, now.Add(2*time.Hour)) {
+		if d.ID == both[0].ID {
+			got = &d
+		}
+	}
+	if got == nil {
+		t.Fatal("mail to a failing and a working recipient was held")
+	}
+	if p := core.PendingRecipients(*got); !slices.Equal(p, []string{"outra.requerente@example.org"}) {
+		t.Errorf("pending recipients %v, want the working one only", p)
+	}
 }
 
 func TestPartialDeliveryIsRemembered(t *testing.T) {

@@ -246,7 +246,7 @@ func (it *ingestTx) bounce(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("recording delivery failure: %w", err)
 		}
-		if _, err := it.tx.Exec(ctx, `UPDATE participants SET failing_since = $3 WHERE protocol_id = $1 AND email = $2 AND failing_since IS NULL`,
+		if _, err := it.tx.Exec(ctx, `UPDATE participants SET failing_since = $3 WHERE protocol_id = $1 AND (email = $2 OR reply_to = $2) AND failing_since IS NULL`,
 			p.ID, strings.ToLower(r.Email), it.now); err != nil {
 			return fmt.Errorf("marking failing recipient: %w", err)
 		}

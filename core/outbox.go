@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,7 +38,7 @@ type Notification struct {
 // enqueue queues n in tx (the transaction of the change that causes it) and
 // records its Message-ID in the message index, so replies thread back even
 // before it is sent. It fills n.ID, n.MessageID and n.InReplyTo. A
-// notification to an address whose delivery failed on the protocol is held.
+// notification whose every recipient failed for good on the protocol is held.
 // With a DedupeKey already used, it queues nothing and returns ok=false.
 func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (ok bool, err error) {
 	if len(n.To) == 0 {
@@ -52,7 +53,7 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 	if err != nil {
 		return false, fmt.Errorf("queueing %s: encoding data: %w", n.Kind, err)
 	}
-	status := "queued"
+	status := DeliveryQueued
 	if n.ProtocolID != 0 {
 		// Thread under the last mail of this protocol to the same first
 		// recipient, else under the message that opened the protocol.
@@ -65,14 +66,18 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 		if err != nil {
 			return false, fmt.Errorf("queueing %s: finding thread: %w", n.Kind, err)
 		}
-		var failing bool
-		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM participants WHERE protocol_id = $1 AND email = ANY($2) AND failing_since IS NOT NULL)`,
-			n.ProtocolID, n.To).Scan(&failing)
+		// Held when every recipient is failing on the protocol, the rule
+		// the claim applies (holdFailing); otherwise the claim skips the
+		// failing ones and sends to the rest.
+		var allFailing bool
+		err = tx.QueryRow(ctx, `SELECT bool_and(EXISTS (SELECT 1 FROM participants
+				WHERE protocol_id = $1 AND (email = a OR reply_to = a) AND failing_since IS NOT NULL))
+			FROM unnest($2::text[]) AS a`, n.ProtocolID, append(slices.Clip(n.To), n.Cc...)).Scan(&allFailing)
 		if err != nil {
 			return false, fmt.Errorf("queueing %s: checking failing recipients: %w", n.Kind, err)
 		}
-		if failing {
-			status = "held"
+		if allFailing {
+			status = DeliveryHeld
 		}
 	}
 	if n.Cc == nil {
