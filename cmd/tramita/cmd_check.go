@@ -55,7 +55,7 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 		fmt.Fprintln(stdout, "—             IMAP: TRAMITA_IMAP_URL not set (intake by `tramita ingest` only)")
 	}
 	if getenv("TRAMITA_SMTP_URL") != "" {
-		cfg, err := mailout.ParseSMTPURL(getenv("TRAMITA_SMTP_URL"))
+		cfg, err := loadMailEnv(getenv).smtpConfig()
 		if err == nil {
 			err = mailout.CheckSMTP(ctx, cfg)
 		}

@@ -63,6 +63,23 @@ func loadMailEnv(getenv func(string) string) mailEnv {
 	}
 }
 
+// smtpConfig is the submission server of TRAMITA_SMTP_URL, with the
+// password of TRAMITA_SMTP_PASSWORD_FILE when that is set.
+func (me mailEnv) smtpConfig() (mailout.SMTPConfig, error) {
+	cfg, err := mailout.ParseSMTPURL(me.SMTPURL)
+	if err != nil {
+		return cfg, err
+	}
+	if me.PasswordFile != "" {
+		b, err := os.ReadFile(me.PasswordFile)
+		if err != nil {
+			return cfg, fmt.Errorf("TRAMITA_SMTP_PASSWORD_FILE: %w", err)
+		}
+		cfg.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return cfg, nil
+}
+
 // newMailWorker builds the outbound mailer from the environment (also for
 // `tramita serve`, which runs it when TRAMITA_SMTP_URL is set).
 func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) string) (*mailout.Worker, error) {
@@ -70,16 +87,9 @@ func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) st
 	if me.SMTPURL == "" {
 		return nil, errors.New("TRAMITA_SMTP_URL is not set: it names the server that sends the mail, e.g. smtp://user:pass@smtp.example.gov.br:587")
 	}
-	smtpCfg, err := mailout.ParseSMTPURL(me.SMTPURL)
+	smtpCfg, err := me.smtpConfig()
 	if err != nil {
 		return nil, err
-	}
-	if me.PasswordFile != "" {
-		b, err := os.ReadFile(me.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("TRAMITA_SMTP_PASSWORD_FILE: %w", err)
-		}
-		smtpCfg.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	renderer, err := mailout.NewRenderer(templates.Mail(), me.Lang)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,5 +75,23 @@ func TestCLISendOnce(t *testing.T) {
 	code, out, _ = cli(t, nil, "show", res.Protocol, "--json")
 	if code != 0 || strings.Contains(out, `"status": "queued"`) || !strings.Contains(out, `"status": "sent"`) {
 		t.Fatalf("show after send: %s", out)
+	}
+}
+
+// TestSMTPPasswordFile: send, serve and check all take the password from
+// TRAMITA_SMTP_PASSWORD_FILE over the URL's.
+func TestSMTPPasswordFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "smtp-password")
+	if err := os.WriteFile(f, []byte("from-the-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TRAMITA_SMTP_URL": "smtp://tramita:from-the-url@smtp.example.gov.br:587", "TRAMITA_SMTP_PASSWORD_FILE": f}
+	cfg, err := loadMailEnv(func(k string) string { return env[k] }).smtpConfig()
+	if err != nil || cfg.Password != "from-the-file" || cfg.Username != "tramita" {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	env["TRAMITA_SMTP_PASSWORD_FILE"] = filepath.Join(t.TempDir(), "missing")
+	if _, err := loadMailEnv(func(k string) string { return env[k] }).smtpConfig(); err == nil {
+		t.Fatal("a missing password file was accepted")
 	}
 }
