@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,10 +217,37 @@ func TestCase009DSNBounceOfAck(t *testing.T) {
 	if h.count(`SELECT count(*) FROM protocols`) != 1 {
 		t.Error("the DSN opened a protocol")
 	}
-	for _, p := range v.Participants {
-		if p.Email == "cliente.inexistente@example.net" && !p.Failing {
-			t.Error("requester not marked as failing")
-		}
+	if !slices.ContainsFunc(v.Participants, func(p core.ParticipantView) bool {
+		return p.Email == "cliente.inexistente@example.net" && p.Failing
+	}) {
+		t.Errorf("requester not marked as failing: %+v", v.Participants)
+	}
+}
+
+// TestDSNFinalRecipientExpanded: when the receiving side expanded an alias,
+// Final-Recipient is the expanded address; the participant is found by
+// Original-Recipient, the address Tramita sent to (RFC 3464 §2.3.1).
+func TestDSNFinalRecipientExpanded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.seed("23037.000209/2026-07", "cliente.inexistente@example.net", nil, nil, []string{"ack-000209-2026@orgao.example.gov.br"})
+	raw, err := os.ReadFile(casePath(t, "009-dsn-bounce-of-acknowledgement"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expanded := strings.Replace(string(raw), "Final-Recipient: rfc822; cliente.inexistente@example.net",
+		"Final-Recipient: rfc822; c.inexistente.7731@mbox.example.net", 1)
+	if expanded == string(raw) {
+		t.Fatal("the case file changed: Final-Recipient line not found")
+	}
+	if res := h.ingest([]byte(expanded)); res.Outcome != core.OutcomeRecorded {
+		t.Fatalf("result %+v", res)
+	}
+	v := h.show("23037.000209/2026-07")
+	if !slices.ContainsFunc(v.Participants, func(p core.ParticipantView) bool {
+		return p.Email == "cliente.inexistente@example.net" && p.Failing
+	}) {
+		t.Errorf("requester not marked as failing: %+v", v.Participants)
 	}
 }
 

@@ -104,7 +104,13 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	in.Problems = m.Problems
 	if m.Report != nil {
 		for _, r := range m.Report.Recipients {
-			in.Bounce = append(in.Bounce, core.BounceRecipient{Email: r.Recipient, Action: r.Action, Status: r.Status, Diagnostic: r.Diagnostic})
+			// RFC 3464 §2.3.1: Original-Recipient is the address as we sent
+			// it; Final-Recipient may be what an alias expanded to.
+			email := r.OriginalRecipient
+			if email == "" {
+				email = r.Recipient
+			}
+			in.Bounce = append(in.Bounce, core.BounceRecipient{Email: email, Action: r.Action, Status: r.Status, Diagnostic: r.Diagnostic})
 		}
 	}
 	if !tooLarge {
