@@ -146,6 +146,13 @@ func (r *commandRun) validate(ctx context.Context) error {
 		case r.reply && r.note:
 			r.lines = append(r.lines, TranscriptLine{Line: "#responder + #nota", Result: "escolha entre resposta ao requerente e nota interna"})
 			r.failed = true
+		case r.closeIt && r.reopen:
+			// The effects apply in a fixed order, not the written one.
+			r.lines = append(r.lines, TranscriptLine{Line: "#concluir + #reabrir", Result: "use um dos dois comandos por mensagem"})
+			r.failed = true
+		case r.suspendReason != "" && r.resume:
+			r.lines = append(r.lines, TranscriptLine{Line: "#sobrestar + #retomar", Result: "use um dos dois comandos por mensagem"})
+			r.failed = true
 		case r.reply && strings.TrimSpace(r.parsed.Dispatch) == "":
 			r.lines = append(r.lines, TranscriptLine{Line: "#responder", Result: "o texto da resposta está vazio: escreva-o depois dos comandos"})
 			r.failed = true

@@ -292,6 +292,24 @@ func TestRefusedOpeningOnBehalf(t *testing.T) {
 	}
 }
 
+// TestContradictoryStatusCommands: #concluir with #reabrir, or #sobrestar
+// with #retomar, in one message are refused (their effects would apply in
+// a fixed order, not the written one).
+func TestContradictoryStatusCommands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	num := h.open("Pedido.")
+	for _, body := range []string{"#concluir\n#reabrir", "#sobrestar aguardando documento\n#retomar"} {
+		h.ingest(mail(marta, service, "Re: [Protocolo "+num+"]", body, trusted))
+		if v := h.show(num); v.Status != core.StatusOpen {
+			t.Errorf("%q: status %s, want open (refused)", body, v.Status)
+		}
+		if tr := h.notificationData(core.NotifyCommandResult, marta); tr["applied"] != false {
+			t.Errorf("%q applied: %v", body, tr)
+		}
+	}
+}
+
 func TestPermissions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
