@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,9 +67,22 @@ func TestRolledBackOpeningReturnsItsNumber(t *testing.T) {
 	if _, err := svc.Ingest(ctx, newMail(1, "a@example.org")); err != nil {
 		t.Fatal(err)
 	}
-	bad := newMail(2, "")
-	if _, err := svc.Ingest(ctx, bad); !errors.Is(err, core.ErrUnprocessable) {
-		t.Fatalf("a message without sender: got %v, want ErrUnprocessable", err)
+	// A failure after the number was taken: the opening step cannot be
+	// written (a trigger in this test's schema refuses it).
+	if _, err := svc.Pool().Exec(ctx, `
+		CREATE FUNCTION refuse_step() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.text LIKE '%recusar este passo%' THEN RAISE EXCEPTION 'step refused by the test'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_step BEFORE INSERT ON steps FOR EACH ROW EXECUTE FUNCTION refuse_step();`); err != nil {
+		t.Fatal(err)
+	}
+	bad := newMail(2, "b@example.org")
+	bad.Text, bad.FullText = "recusar este passo", "recusar este passo"
+	if _, err := svc.Ingest(ctx, bad); err == nil || !strings.Contains(err.Error(), "step refused by the test") {
+		t.Fatalf("opening whose step fails: got %v, want the trigger's error", err)
+	}
+	var taken int
+	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM protocols`).Scan(&taken); err != nil || taken != 1 {
+		t.Fatalf("%d protocols after the failed opening (%v), want 1", taken, err)
 	}
 	res, err := svc.Ingest(ctx, newMail(3, "c@example.org"))
 	if err != nil {
