@@ -19,17 +19,18 @@ const (
 	// DefaultPageCacheEntries is how many protocols' pages are kept: about
 	// 5 KB each for the number alone, twice that once opened with the key.
 	DefaultPageCacheEntries = 10000
-	// DefaultPageCacheTTL is the longest a page is served without being
-	// rendered again, even when no change was announced.
-	DefaultPageCacheTTL = 5 * time.Minute
 )
+
+// pageTTL is the longest a page is served without being rendered again,
+// even when no change was announced.
+const pageTTL = 5 * time.Minute
 
 // PageCache configures the cache of rendered protocol pages. The pages of
 // GET /p/{number} (the number alone, and with the right access key) are the
 // same for everyone, so they are kept in memory and served without the
 // database or the template. A page is dropped the moment the database
 // announces a change to its protocol (core.Service.WatchProtocols, a
-// PostgreSQL LISTEN), after TTL, and when its deadline passes (it then
+// PostgreSQL LISTEN), after 5 minutes, and when its deadline passes (it then
 // reads "vencido"). While the announcements are not being received
 // (connection lost, not yet listening) nothing is cached or served from
 // the cache. Lookups with a CPF/CNPJ, unknown numbers, wrong keys not yet
@@ -38,8 +39,6 @@ type PageCache struct {
 	// Entries is how many protocols are kept (least recently used go
 	// first). 0 turns the cache off.
 	Entries int
-	// TTL bounds a page's age. Default DefaultPageCacheTTL.
-	TTL time.Duration
 	// Context ends the listener; required when Entries > 0.
 	Context context.Context
 }
@@ -63,7 +62,6 @@ type cachedPage struct {
 // pageCache is the cache behind PageCache.
 type pageCache struct {
 	pages *lru.Cache[string, cachedPage]
-	ttl   time.Duration
 	// epoch changes on every announcement and whenever listening starts or
 	// stops; a page read from the database is stored only if the epoch did
 	// not change during the read, so a page read before a change and
@@ -74,14 +72,11 @@ type pageCache struct {
 }
 
 func newPageCache(cfg PageCache) (*pageCache, error) {
-	if cfg.TTL <= 0 {
-		cfg.TTL = DefaultPageCacheTTL
-	}
 	l, err := lru.New[string, cachedPage](cfg.Entries)
 	if err != nil {
 		return nil, err
 	}
-	return &pageCache{pages: l, ttl: cfg.TTL}, nil
+	return &pageCache{pages: l}, nil
 }
 
 // get returns the page of number for key (any case, spaces trimmed; "" for
@@ -114,10 +109,10 @@ func (c *pageCache) begin() uint64 { return c.epoch.Load() }
 
 // put stores a page read from the database at epoch: the number-alone
 // page (keyOK false, key ignored) or the page of the right key. It keeps
-// the page until expires (at most the TTL from now).
+// the page until expires (at most pageTTL from now).
 func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body []byte, now, expires time.Time) {
-	if max := now.Add(c.ttl); expires.IsZero() || expires.After(max) {
-		expires = max
+	if limit := now.Add(pageTTL); expires.IsZero() || expires.After(limit) {
+		expires = limit
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
