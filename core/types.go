@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -98,16 +99,24 @@ type Organization struct {
 }
 
 // Location returns the organization's time zone, or America/Sao_Paulo when
-// the name is unknown to this system's zoneinfo.
+// the name is empty or unknown to this system's zoneinfo. Zones are loaded
+// once per process (time.LoadLocation reads the zoneinfo file each call).
 func (o Organization) Location() *time.Location {
-	if loc, err := time.LoadLocation(o.Timezone); err == nil {
-		return loc
+	if loc, ok := zones.Load(o.Timezone); ok {
+		return loc.(*time.Location)
 	}
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
+	loc, err := time.LoadLocation(o.Timezone)
+	if err != nil || o.Timezone == "" {
+		if loc, err = time.LoadLocation("America/Sao_Paulo"); err != nil {
+			loc = time.UTC
+		}
 	}
-	return time.UTC
+	zones.Store(o.Timezone, loc)
+	return loc
 }
+
+// zones caches Organization.Location by zone name.
+var zones sync.Map
 
 // Unit is an organizational unit (unidade).
 type Unit struct {

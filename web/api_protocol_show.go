@@ -113,7 +113,7 @@ func firstNonEmpty(a, b string) string {
 
 // apiView converts v, dates in the organization's time zone.
 func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtocol {
-	loc := s.zones.location(v.OrgTimezone)
+	loc := v.Location()
 	out := apiProtocol{
 		Number: v.Number, Level: v.Level, Status: v.Status, StatusLabel: strings.ToLower(statusLabel(v.Status)),
 		Type: v.TypeName, Unit: v.UnitName, OpenedAt: v.OpenedAt.In(loc), UpdatedAt: v.UpdatedAt.In(loc),

@@ -59,23 +59,3 @@ func (s *server) orgName(ctx context.Context) string {
 	c.remember(org.Name, now)
 	return org.Name
 }
-
-// zoneCache keeps loaded time zones: time.LoadLocation reads the zoneinfo
-// file on every call.
-type zoneCache struct{ m sync.Map }
-
-// location returns the zone named tz, America/Sao_Paulo when unknown
-// (core.Organization.Location rules).
-func (z *zoneCache) location(tz string) *time.Location {
-	if loc, ok := z.m.Load(tz); ok {
-		return loc.(*time.Location)
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
-		if loc, err = time.LoadLocation("America/Sao_Paulo"); err != nil {
-			loc = time.UTC
-		}
-	}
-	z.m.Store(tz, loc)
-	return loc
-}

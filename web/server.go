@@ -48,7 +48,6 @@ type server struct {
 	limit   *limiter
 	proxies []netip.Prefix
 	org     *orgCache
-	zones   *zoneCache
 	cache   *pageCache // nil when off
 }
 
@@ -84,7 +83,6 @@ func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 		limit:   newLimiter(opts.RateLimit),
 		proxies: opts.TrustedProxies,
 		org:     &orgCache{},
-		zones:   &zoneCache{},
 	}
 	if pc := opts.PageCache; pc.Entries > 0 {
 		watcher, ok := svc.(ProtocolWatcher)

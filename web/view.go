@@ -100,7 +100,7 @@ func kindLabel(k core.StepKind) string {
 // buildView turns v into the page's view. key is the access key typed,
 // used in file links only when core found it right (v.KeyOK).
 func (s *server) buildView(v core.PublicView, n core.Number, key string) *protocolView {
-	loc := s.zones.location(v.OrgTimezone)
+	loc := v.Location()
 	date := func(t time.Time) dateView {
 		t = t.In(loc)
 		return dateView{Text: t.Format("02/01/2006 15:04"), ISO: t.Format(time.RFC3339)}
