@@ -115,8 +115,8 @@ func (w *world) outbox() (outboxState, error) {
 // checkExactlyOnce checks that every Message-ID of ids opened exactly one
 // protocol, that nothing else was stored, and (with IMAP) that INBOX and
 // the failed folder are empty and the processed folder holds every
-// message. It returns how many extra copies the processed folder holds.
-func (w *world) checkExactlyOnce(ids []string) (extraCopies int) {
+// message. It returns what it counted, for the figures.
+func (w *world) checkExactlyOnce(ids []string) (c exactlyOnce) {
 	t := w.t
 	t.Helper()
 	protocols, err := w.dbCount(`SELECT count(*) FROM protocols`)
@@ -171,8 +171,9 @@ func (w *world) checkExactlyOnce(ids []string) (extraCopies int) {
 	if len(protocolOf) != len(ids) {
 		t.Errorf("created raw messages point to %d distinct protocols, want %d", len(protocolOf), len(ids))
 	}
+	c = exactlyOnce{messages: len(ids), protocols: protocols, lost: len(lost), twice: len(twice)}
 	if w.imap == nil {
-		return 0
+		return c
 	}
 	counts, err := w.mailboxCounts()
 	if err != nil {
@@ -198,7 +199,20 @@ func (w *world) checkExactlyOnce(ids []string) (extraCopies int) {
 	if len(absent) > 0 {
 		t.Errorf("%d messages missing from %s, e.g. %v", len(absent), processed, absent[:min(3, len(absent))])
 	}
-	return len(inProcessed) - len(have)
+	c.extraCopies = len(inProcessed) - len(have)
+	return c
+}
+
+// exactlyOnce is what checkExactlyOnce counted.
+type exactlyOnce struct {
+	messages, protocols int
+	lost, twice         int // Message-IDs that opened no protocol, or more than one
+	extraCopies         int // extra copies in the processed folder (IMAP)
+}
+
+func (c exactlyOnce) String() string {
+	return fmt.Sprintf("%d for %d messages, %d Message-IDs with more than one protocol, %d lost; processed folder extra copies: %d",
+		c.protocols, c.messages, c.twice, c.lost, c.extraCopies)
 }
 
 // checkDelivered checks that every notification was sent and that each of
