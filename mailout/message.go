@@ -2,6 +2,7 @@ package mailout
 
 import (
 	"fmt"
+	netmail "net/mail"
 	"regexp"
 	"strings"
 	"sync"
@@ -61,15 +62,15 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 	if name == "" {
 		name = env.Org.Name
 	}
-	if err := m.FromFormat(name, from); err != nil {
-		return nil, fmt.Errorf("the From address %q: %w", from, err)
-	}
+	// From and Reply-To are ours (TRAMITA_FROM is checked at start-up, the
+	// service address by org apply): set as net/mail addresses, which quote
+	// and encode any display name; only the recipient can make this fail,
+	// and its error is that recipient's failure.
+	m.FromMailAddress(&netmail.Address{Name: name, Address: from})
 	if err := m.To(env.Recipient); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	if err := m.ReplyToFormat(env.Org.Name, ReplyAddress(env.Org, env.Keys, d, env.Recipient)); err != nil {
-		return nil, fmt.Errorf("Reply-To address: %w", err)
-	}
+	m.ReplyToMailAddress(&netmail.Address{Name: env.Org.Name, Address: ReplyAddress(env.Org, env.Keys, d, env.Recipient)})
 	m.Subject(Subject(env.Org, d, r.Subject))
 	m.SetMessageIDWithValue(d.MessageID)
 	m.SetDateWithValue(env.Date)

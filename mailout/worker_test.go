@@ -134,6 +134,21 @@ func TestFromOverride(t *testing.T) {
 		t.Errorf("envelope sender %q", env)
 	}
 	msgs[0].token(t) // replies still go to the service address, with a token
+
+	// A display name with quotes and accents is quoted and encoded, not
+	// taken for the recipient's fault.
+	open(t, svc, 10, "Bia <bia@example.org>", "Pedido")
+	w = newWorker(t, svc, srv.Port, clk, func(c *mailout.Config) {
+		c.From = `"Prefeitura \"Central\" de Água" <nao-responda@saneamento.example.gov.br>`
+	})
+	runOnce(t, w)
+	bia := srv.to(t, "bia@example.org")
+	if len(bia) != 1 {
+		t.Fatalf("%d messages to the second requester", len(bia))
+	}
+	if from, err := bia[0].Header.AddressList("From"); err != nil || len(from) != 1 || from[0].Name != `Prefeitura "Central" de Água` {
+		t.Errorf("From %q: %v", bia[0].get("From"), err)
+	}
 }
 
 func TestTooLargeAnswerHasNoToken(t *testing.T) {
