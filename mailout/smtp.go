@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tramita/tramita/core"
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 )
@@ -194,6 +195,24 @@ type session struct {
 	// unrecorded is the attempt that could not be recorded (database
 	// down): the pass stops there.
 	unrecorded *owedRecord
+	// The files of the last step loaded: the notices of one step to each
+	// member of a unit are queued together, so they come one after another.
+	filesStep int64
+	files     []core.StepFile
+}
+
+// stepFiles returns the files of stepID, loading them only when they are
+// not the ones of the previous notice.
+func (s *session) stepFiles(ctx context.Context, store Store, stepID, maxBytes int64) ([]core.StepFile, error) {
+	if stepID == s.filesStep && s.files != nil {
+		return s.files, nil
+	}
+	files, err := store.StepFiles(ctx, stepID, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	s.filesStep, s.files = stepID, files
+	return files, nil
 }
 
 // send delivers m on the session's connection, dialling it first. A

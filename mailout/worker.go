@@ -365,7 +365,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	}
 	var files []core.StepFile
 	if err == nil && carriesFiles(d.Kind) && d.StepID != 0 {
-		files, err = w.cfg.Store.StepFiles(ctx, d.StepID, w.cfg.MaxAttachBytes)
+		files, err = sess.stepFiles(ctx, w.cfg.Store, d.StepID, w.cfg.MaxAttachBytes)
 	}
 	if err != nil {
 		// A template bug or the files unreadable: retried, never dropped.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -398,12 +399,34 @@ func TestUnitNoticeCarriesTheFiles(t *testing.T) {
 	if res, err := svc.Ingest(context.Background(), in); err != nil || res.Outcome != core.OutcomeCreated {
 		t.Fatalf("ingest: %+v %v", res, err)
 	}
-	runOnce(t, newWorker(t, svc, srv.Port, clk))
+	store := &filesCounter{Service: svc}
+	runOnce(t, newWorker(t, svc, srv.Port, clk, func(c *mailout.Config) { c.Store = store }))
 	notices := srv.to(t, "bruno.lima@saneamento.example.gov.br") // VAZAMENTO → GOPE
 	if len(notices) != 1 || string(notices[0].Files["calçada.jpg"]) != "\xff\xd8\xff jpeg bytes" {
 		t.Fatalf("unit notice files: %d messages, %v", len(notices), notices)
 	}
+	carriers := 0
+	for _, m := range srv.messages() {
+		if len(parse(t, m.Raw).Files) > 0 {
+			carriers++
+		}
+	}
+	if carriers < 2 || store.calls.Load() != 1 {
+		t.Errorf("%d copies carry the files, read %d times from the database; want every copy of the unit's notices from one read",
+			carriers, store.calls.Load())
+	}
 	if ack := srv.to(t, joana); len(ack) != 1 || len(ack[0].Files) != 0 {
 		t.Errorf("the acknowledgement carries files")
 	}
+}
+
+// filesCounter is the real store, counting the reads of step files.
+type filesCounter struct {
+	*core.Service
+	calls atomic.Int32
+}
+
+func (f *filesCounter) StepFiles(ctx context.Context, stepID, maxBytes int64) ([]core.StepFile, error) {
+	f.calls.Add(1)
+	return f.Service.StepFiles(ctx, stepID, maxBytes)
 }
