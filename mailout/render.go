@@ -106,12 +106,16 @@ func parseLanguage(fsys fs.FS, lang string) (map[core.NotificationKind]*kindTemp
 	}
 	set := map[core.NotificationKind]*kindTemplates{}
 	var errs []error
-	sample := sampleView(lang)
+	// Rendered at start-up on a full view and on an empty one, so both
+	// sides of the templates' conditions run once before any mail does.
+	samples := []View{sampleView(lang), {Lang: lang}}
 	for _, kind := range core.AllNotificationKinds() {
 		name := lang + "/" + string(kind) + ".md"
 		kt, err := parseKind(fsys, name, string(partials))
-		if err == nil {
-			_, err = render(kt, goldmark.New(), sample)
+		for _, sample := range samples {
+			if err == nil {
+				_, err = render(kt, goldmark.New(), sample)
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))

@@ -240,6 +240,7 @@ func TestMissingOrBrokenTemplateFailsAtStartup(t *testing.T) {
 	}{
 		{"missing", "en/reply.md", "", "en/reply.md"},
 		{"unknown field", "pt-BR/ack.md", "{{.Subject}}\n---\n{{.Nope}}\n", "pt-BR/ack.md"},
+		{"unknown field in an else branch", "en/ack.md", "{{.Subject}}\n---\n{{if .Number}}ok{{else}}{{.Nope}}{{end}}\n", "en/ack.md"},
 		{"no separator", "pt-BR/too_large.md", "just a body\n", "pt-BR/too_large.md"},
 		{"no partials", "en/_partials.md", "", "en/_partials.md"},
 	}
