@@ -171,10 +171,7 @@ func (r *commandRun) validateOne(ctx context.Context, c Command, status *Status)
 		if u.ID == r.p.UnitID {
 			return "", fmt.Errorf("o protocolo já está na unidade %s", u.Code)
 		}
-		if err := CanForward(r.staff, r.p.UnitID, u.ID); err != nil {
-			return "", err
-		}
-		r.forwardTo = &u
+		r.forwardTo = &u // whoever may act on the protocol (validate) may forward it anywhere
 		return "encaminhado para " + u.Code + " — " + u.Name, nil
 	case CmdDeadline:
 		due, remove, err := ParseDeadline(c.Arg, r.it.now, r.cal)

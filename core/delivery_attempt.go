@@ -57,12 +57,6 @@ func (s *Service) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return err
 }
 
-// MarkRetry keeps notification id queued until next after a temporary failure.
-func (s *Service) MarkRetry(ctx context.Context, id int64, next time.Time, lastError string) error {
-	_, err := s.RecordAttempt(ctx, id, Attempt{At: s.now(), RetryAt: next, Error: lastError})
-	return err
-}
-
 // MarkFailed records that notification id failed for good at at: each
 // failure is recorded on the protocol and the holding unit told, as
 // RecordAttempt does. It becomes failed, or sent if an earlier attempt

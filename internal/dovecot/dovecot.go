@@ -266,12 +266,6 @@ func (s *Server) stop(sig syscall.Signal) {
 	s.cmd, s.done = nil, nil
 }
 
-// Restart stops and starts the server.
-func (s *Server) Restart() error {
-	s.Stop()
-	return s.Start()
-}
-
 // Doveadm runs `doveadm -c CONF args…` (for example `mailbox update
 // --uid-validity`) and returns its combined output.
 func (s *Server) Doveadm(args ...string) ([]byte, error) {

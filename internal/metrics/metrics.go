@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/mailin"
 )
 
 // StatsSource is what the collector reads on each scrape.
@@ -43,7 +44,7 @@ func New(src StatsSource, imapState func() string, log *slog.Logger) *Metrics {
 			Name: "tramita_imap_connected", Help: "1 when the IMAP poller holds a connection (idle or polling), else 0.",
 		}, func() float64 {
 			switch imapState() {
-			case "idle", "polling", "processing":
+			case string(mailin.StateIdle), string(mailin.StatePolling):
 				return 1
 			}
 			return 0
