@@ -75,7 +75,6 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	if tooLarge {
 		// Only the header is read; the body is kept raw for staff.
 		m = Parse(headerOnly(raw))
-		m.Raw = raw
 	} else {
 		m = Parse(raw)
 	}

@@ -62,8 +62,6 @@ type DeliveryReport struct {
 	// taken from the text/rfc822-headers or message/rfc822 part (without angle
 	// brackets); "" when the report does not quote it.
 	OriginalMessageID string
-	// OriginalReferences are the In-Reply-To/References of the quoted original.
-	OriginalReferences []string
 }
 
 // ReportRecipient is one per-recipient block of a delivery-status report

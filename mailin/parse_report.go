@@ -132,7 +132,6 @@ func (p *parser) finishReport() {
 	r := m.Report
 	if o := p.original; o != nil {
 		r.OriginalMessageID = o.MessageID
-		r.OriginalReferences = appendUnique(append([]string(nil), o.References...), o.InReplyTo...)
 	}
 	head, quoted := splitAtOriginal(m.Text)
 	if r.OriginalMessageID == "" {

@@ -161,7 +161,7 @@ func (r *Renderer) Render(kind core.NotificationKind, v View) (Rendered, error) 
 	if kt == nil {
 		return Rendered{}, fmt.Errorf("rendering %s: no template", kind)
 	}
-	v.Lang, v.Kind = r.lang, string(kind)
+	v.Lang = r.lang
 	out, err := render(kt, r.md, v)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("rendering %s: %w", kind, err)

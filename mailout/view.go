@@ -17,7 +17,6 @@ import (
 // zone and the View's language. Empty means unknown or not applicable.
 type View struct {
 	Lang string // pt-BR or en (not escaped)
-	Kind string // notification kind (not escaped)
 
 	OrgName         string
 	Number          string // protocol number
@@ -26,8 +25,7 @@ type View struct {
 	LookupURL       string // public lookup page; carries ?k=KEY only where AccessKey is set (not escaped)
 	TypeName        string
 	TypeDescription string
-	UnitCode        string // unit holding the protocol
-	UnitName        string
+	UnitName        string // unit holding the protocol
 	Status          string // open, suspended, concluded (not escaped; templates translate it)
 	OpenedAt        string
 	Deadline        string
@@ -85,7 +83,7 @@ func (v View) escaped() View {
 		return out
 	}
 	for _, p := range []*string{&v.OrgName, &v.Number, &v.Subject, &v.AccessKey, &v.TypeName, &v.TypeDescription,
-		&v.UnitCode, &v.UnitName, &v.OpenedAt, &v.Deadline, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
+		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
 		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From} {
 		*p = e(*p)
 	}
@@ -127,11 +125,11 @@ func (v View) WithAccessKey(key string) View {
 func NewView(d core.Delivery, org core.Organization, lang, publicURL string) View {
 	loc := org.Location()
 	data := d.Data
-	v := View{Lang: lang, Kind: string(d.Kind), OrgName: org.Name, Applied: true}
+	v := View{Lang: lang, OrgName: org.Name, Applied: true}
 	staff := !requesterKind(d.Kind)
 	if p := d.Protocol; p != nil {
 		v.Number, v.Subject, v.TypeName, v.TypeDescription = p.Number, p.Subject, p.TypeName, p.TypeDescription
-		v.UnitCode, v.UnitName, v.Status = p.UnitCode, p.UnitName, string(p.Status)
+		v.UnitName, v.Status = p.UnitName, string(p.Status)
 		v.OpenedAt = formatTime(p.OpenedAt, loc, lang)
 		if p.Deadline != nil {
 			v.Deadline = formatTime(*p.Deadline, loc, lang)
@@ -337,9 +335,9 @@ func formatSize(n float64, lang string) string {
 
 // sampleView has every field set, so NewRenderer can run each template.
 func sampleView(lang string) View {
-	return View{Lang: lang, Kind: "sample", OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
+	return View{Lang: lang, OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
 		AccessKey: "KEY", LookupURL: "http://127.0.0.1:8080/p/x", TypeName: "Tipo", TypeDescription: "Descrição",
-		UnitCode: "PROT", UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00",
+		UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00",
 		RequesterName: "Nome", RequesterEmail: "a@b.example", RecipientName: "Servidor", RecipientUnit: "Unidade",
 		Event: "forwarded", Events: []string{"forwarded", "suspended"}, Dispatch: "Texto\nlinha", Reason: "Motivo",
 		StepAuthor: "Autor", FromUnit: "Origem", Attachments: []string{"a.pdf (1 KB)"}, Failed: []string{"a@b.example (550)"},

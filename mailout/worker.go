@@ -70,10 +70,10 @@ type Config struct {
 	// wait after a temporary failure (4xx, network error, timeout).
 	RetryBase   time.Duration
 	RetryMax    time.Duration
-	GiveUpAfter time.Duration
+	GiveUpAfter time.Duration // age at which temporary failures become final (delivery status 4.4.7)
 	// MaxAttachBytes caps the files attached to one notice, in bytes;
 	// default DefaultMaxAttachBytes.
-	MaxAttachBytes int64            // age at which temporary failures become final (delivery status 4.4.7)
+	MaxAttachBytes int64
 	Now            func() time.Time // clock; default time.Now
 	Rand           func() float64   // jitter source in [0, 1); default math/rand/v2
 	Logger         *slog.Logger     // default slog.Default(); addresses only at debug level (LGPD)
@@ -251,13 +251,15 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 			w.owe(nil, claim)
 			return sent, err
 		}
-		fresh := false
+		if len(batch) == 0 {
+			return sent, nil // nothing more is due
+		}
 		for _, d := range batch {
 			if ctx.Err() != nil || seen[d.ID] {
 				w.release(ctx, claim) // the rows of the batch not tried
 				return sent, nil
 			}
-			seen[d.ID], fresh = true, true
+			seen[d.ID] = true
 			sent += w.deliver(ctx, sess, org, d)
 			if r := sess.unrecorded; r != nil {
 				// The database is failing: stop sending what could not be
@@ -268,9 +270,6 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 		}
 		if sess.down != nil {
 			return sent, sess.down
-		}
-		if !fresh {
-			return sent, nil
 		}
 	}
 	return sent, nil
