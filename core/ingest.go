@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,7 +194,7 @@ func (it *ingestTx) queueUnit(ctx context.Context, unitID int64, n Notification)
 func (it *ingestTx) tooLarge(ctx context.Context) error {
 	it.result.Outcome = OutcomeRejected
 	it.result.Reason = fmt.Sprintf("message of %d bytes exceeds the limit of %d bytes", len(it.in.Raw), it.s.cfg.MaxMessageBytes)
-	if it.in.Class != ClassNormal && it.in.Class != "" || it.in.From.Email == "" || it.isOwn(ctx, it.in.From.Email) {
+	if it.in.Class != ClassNormal && it.in.Class != "" || it.in.From.Email == "" || IsOwnAddress(it.org, it.in.From.Email) {
 		return nil
 	}
 	return it.queue(ctx, Notification{Kind: NotifyTooLarge, To: []string{it.answerAddress()},
@@ -418,7 +419,7 @@ func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
 	var out []Address
 	for _, c := range it.in.Cc {
 		e := strings.ToLower(strings.TrimSpace(c.Email))
-		if e == "" || seen[e] || it.isOwn(ctx, e) {
+		if e == "" || seen[e] || IsOwnAddress(it.org, e) {
 			continue
 		}
 		seen[e] = true
@@ -427,26 +428,12 @@ func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
 	return out
 }
 
-// isOwn reports whether addr is one of Tramita's own addresses: the service
-// address, its plus-addresses, a type address or a unit mailbox.
-func (it *ingestTx) isOwn(ctx context.Context, addr string) bool {
-	return IsOwnAddress(it.org, addr) || it.isTypeOrUnitAddress(ctx, addr)
-}
-
-// isTypeOrUnitAddress reports whether addr opens a type or is a unit
-// mailbox; a failed query counts as "not ours" (the sender is then answered).
-func (it *ingestTx) isTypeOrUnitAddress(ctx context.Context, addr string) bool {
-	var own bool
-	_ = it.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM protocol_types WHERE $1 = ANY(addresses))
-		OR EXISTS (SELECT 1 FROM units WHERE email = $1)`, strings.ToLower(addr)).Scan(&own)
-	return own
-}
-
-// IsOwnAddress reports whether addr is the organization's service address
-// or one of its plus-addresses (protocolo+anything@domain).
+// IsOwnAddress reports whether addr is one of Tramita's own addresses: the
+// service address, one of its plus-addresses (protocolo+anything@domain),
+// a type's address or a unit's mailbox (org.OtherAddresses).
 func IsOwnAddress(org Organization, addr string) bool {
 	addr = strings.ToLower(strings.TrimSpace(addr))
-	if addr == org.Address {
+	if addr == org.Address || slices.Contains(org.OtherAddresses, addr) {
 		return true
 	}
 	local, domain, ok := strings.Cut(org.Address, "@")

@@ -369,9 +369,10 @@ func loadOrganization(ctx context.Context, db DBTX) (Organization, error) {
 	var o Organization
 	var def *string
 	var holidays []time.Time
-	err := db.QueryRow(ctx, `SELECT name, nup_unit, address, timezone, holidays, optional_holidays, authserv_ids, tag_word, default_type_code
+	err := db.QueryRow(ctx, `SELECT name, nup_unit, address, timezone, holidays, optional_holidays, authserv_ids, tag_word, default_type_code,
+			ARRAY(SELECT lower(a) FROM protocol_types, unnest(addresses) AS a UNION SELECT lower(email) FROM units WHERE email <> '')
 		FROM organization WHERE id = 1`).Scan(&o.Name, &o.NUPUnit, &o.Address, &o.Timezone, &holidays, &o.OptionalHolidays,
-		&o.AuthservIDs, &o.TagWord, &def)
+		&o.AuthservIDs, &o.TagWord, &def, &o.OtherAddresses)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNoOrganization
 	}

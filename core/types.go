@@ -96,6 +96,9 @@ type Organization struct {
 	AuthservIDs      []string // trusted Authentication-Results producers (RFC 8601)
 	TagWord          string   // word of the subject tag, default "Protocolo"
 	DefaultTypeCode  string   // type of mail to the plain service address
+	// OtherAddresses are Tramita's addresses besides Address: the types'
+	// addresses and the units' shared mailboxes, lower-case.
+	OtherAddresses []string
 }
 
 // Location returns the organization's time zone, or America/Sao_Paulo when

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"github.com/tramita/tramita/core"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,7 +9,7 @@ import (
 )
 
 // ownAddresses are the service addresses used by the shared cases.
-var ownAddresses = []string{"protocolo@orgao.example.gov.br"}
+var ownAddresses = core.Organization{Address: "protocolo@orgao.example.gov.br"}
 
 // TestClassifyCorpus parses the real auto-replies and bounces of the shared
 // corpus (../../shared/corpus, read in place for licence reasons) and the

@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/emersion/go-message/textproto"
+	"github.com/tramita/tramita/core"
 )
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	own := []string{"protocolo@orgao.example.gov.br", "ligacao@orgao.example.gov.br"}
+	own := core.Organization{Address: "protocolo@orgao.example.gov.br", OtherAddresses: []string{"ligacao@orgao.example.gov.br"}}
 	empty := ""
 	someone := "maria@example.org"
 	maria := &Address{Name: "Maria", Email: "maria@example.org"}

@@ -329,3 +329,19 @@ func TestPermissions(t *testing.T) {
 		t.Errorf("admin could not forward: unit %s", v.Unit)
 	}
 }
+
+// TestMailFromOwnAliasesOpensNothing: mail from a type's address or a unit
+// mailbox is Tramita's own (a loop): recorded, never answered, no protocol.
+func TestMailFromOwnAliasesOpensNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, from := range []string{"suporte@orgao.example.gov.br", "TI@orgao.example.gov.br"} {
+		res := h.ingest(mail(from, service, "Aviso automático", "Mensagem de teste."))
+		if res.Outcome == core.OutcomeCreated || len(res.Notifications) != 0 {
+			t.Errorf("from %s: %+v", from, res)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM protocols`); n != 0 {
+		t.Errorf("%d protocols opened by mail from our own addresses", n)
+	}
+}

@@ -78,7 +78,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	} else {
 		m = Parse(raw)
 	}
-	class, reason := Classify(m, []string{org.Address})
+	class, reason := Classify(m, org)
 	in.Class, in.ClassReason = core.MessageClass(class), reason
 	in.TooLarge = tooLarge
 	in.MessageID = m.MessageID
