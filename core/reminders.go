@@ -39,6 +39,7 @@ type dueItem struct {
 	Deadline time.Time
 	Handoff  int64
 	Business bool
+	SoonSent bool // reminder_due_soon already queued for this hand-off
 }
 
 // SubBusinessHours returns the moment d before t counting only time on
@@ -71,7 +72,9 @@ func dueWork(ctx context.Context, db DBTX, at time.Time, lead time.Duration) ([]
 	// Business-hour leads can span weekends and holidays: look 8 days further.
 	bound := at.Add(lead + 8*24*time.Hour)
 	rows, err := db.Query(ctx, `
-		SELECT p.id, p.number, p.subject, p.unit_id, u.code, u.name, p.deadline, coalesce(p.deadline_step_id, 0), p.deadline_business
+		SELECT p.id, p.number, p.subject, p.unit_id, u.code, u.name, p.deadline, coalesce(p.deadline_step_id, 0), p.deadline_business,
+			EXISTS (SELECT 1 FROM reminders_sent r
+			    WHERE r.protocol_id = p.id AND r.handoff = coalesce(p.deadline_step_id, 0) AND r.kind = 'reminder_due_soon')
 		FROM protocols p JOIN units u ON u.id = p.unit_id
 		WHERE p.status = 'open' AND p.deadline IS NOT NULL AND p.deadline <= $1
 		  AND NOT EXISTS (SELECT 1 FROM reminders_sent r
@@ -82,7 +85,7 @@ func dueWork(ctx context.Context, db DBTX, at time.Time, lead time.Duration) ([]
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dueItem, error) {
 		var d dueItem
-		return d, r.Scan(&d.ID, &d.Number, &d.Subject, &d.UnitID, &d.UnitCode, &d.UnitName, &d.Deadline, &d.Handoff, &d.Business)
+		return d, r.Scan(&d.ID, &d.Number, &d.Subject, &d.UnitID, &d.UnitCode, &d.UnitName, &d.Deadline, &d.Handoff, &d.Business, &d.SoonSent)
 	})
 }
 
@@ -113,8 +116,8 @@ func (s *Service) RemindPass(ctx context.Context, at time.Time, lead time.Durati
 			if it.Business {
 				soon = cal.SubBusinessHours(it.Deadline, lead)
 			}
-			if soon.After(at) {
-				continue
+			if soon.After(at) || it.SoonSent {
+				continue // not yet, or already done: no transaction for it
 			}
 			kind = NotifyReminderDueSoon
 		}
