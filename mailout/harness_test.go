@@ -107,6 +107,7 @@ type received struct {
 	From string
 	To   []string // envelope recipients
 	Raw  []byte
+	TLS  bool // the session was encrypted (implicit TLS or STARTTLS)
 }
 
 // sink is an in-process SMTP server that records what it accepts. Rcpt, when
@@ -148,8 +149,8 @@ func newSink(t testing.TB) *sink {
 func (s *sink) serve(t testing.TB, ln net.Listener) {
 	s.Addr = ln.Addr().String()
 	s.Port = ln.Addr().(*net.TCPAddr).Port
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		base := &sinkSession{s: s}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		base := &sinkSession{s: s, conn: c}
 		if s.User != "" {
 			return &authSession{sinkSession: base}, nil
 		}
@@ -198,6 +199,7 @@ func (s *sink) rcptCount(addr string) int {
 
 type sinkSession struct {
 	s      *sink
+	conn   *smtp.Conn
 	from   string
 	to     []string
 	authed bool
@@ -258,7 +260,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return err
 	}
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Raw: raw})
+	_, overTLS := ss.conn.TLSConnectionState()
+	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Raw: raw, TLS: overTLS})
 	ss.s.mu.Unlock()
 	ss.s.got <- struct{}{}
 	return nil

@@ -95,6 +95,11 @@ func TestTLSModes(t *testing.T) {
 			if c.ok && (err != nil || n != 2) {
 				t.Fatalf("sent %d, %v; want 2", n, err)
 			}
+			for _, m := range srv.messages() {
+				if m.TLS != (c.implicit || c.starttls) {
+					t.Errorf("message to %v sent with TLS %v; want %v", m.To, m.TLS, c.implicit || c.starttls)
+				}
+			}
 			if !c.ok && (n != 0 || !errors.Is(err, mailout.ErrSMTPUnavailable) || !strings.Contains(err.Error(), "STARTTLS")) {
 				t.Fatalf("sent %d, %v; want nothing and a STARTTLS error", n, err)
 			}
