@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/internal/demomail"
 )
@@ -24,6 +25,16 @@ type demo struct {
 	WebURL   string
 	Number   string // protocol opened by the sample message
 	services *services
+	pool     *pgxpool.Pool
+}
+
+// close stops the mail server and closes the database pool, after
+// services.run has returned.
+func (d *demo) close() {
+	if d.Mail != nil {
+		d.Mail.Close()
+	}
+	d.pool.Close()
 }
 
 // demoAccount is one mailbox of the demo, with its role for the printout.
@@ -45,14 +56,14 @@ func cmdDemo(ctx context.Context, e env, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.Mail.Close()
+	defer d.close()
 	printDemo(stdout, d)
 	return d.services.run(ctx)
 }
 
 // startDemo prepares everything and starts the mail server; the caller runs
 // d.services.run.
-func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
+func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error) {
 	if e.Secret == "" {
 		s, err := demoSecret()
 		if err != nil {
@@ -68,10 +79,16 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 		return nil, err
 	}
 	log := e.logger(stderr)
-	svc, _, err := e.service(ctx, log)
+	svc, pool, err := e.service(ctx, log)
 	if err != nil {
 		return nil, err
 	}
+	d := &demo{pool: pool}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
 	if _, err := svc.ApplyOrg(ctx, spec); err != nil {
 		return nil, err
 	}
@@ -79,7 +96,6 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{}
 	add := func(role, addr string) {
 		d.Accounts = append(d.Accounts, demoAccount{Role: role, Address: addr, Password: demoPassword()})
 	}
@@ -114,12 +130,10 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 	}
 	wc, err := loadWebConfig()
 	if err != nil {
-		d.Mail.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", wc.Listen)
 	if err != nil {
-		d.Mail.Close()
 		return nil, fmt.Errorf("TRAMITA_LISTEN %s: %w", wc.Listen, err)
 	}
 	d.WebURL = "http://" + ln.Addr().String()
@@ -139,9 +153,8 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (*demo, error) {
 		}
 		return os.Getenv(k)
 	}
-	d.services, err = newServices(ctx, e, svc, log, getenv)
+	d.services, err = newServices(ctx, e, svc, log, getenv, wc)
 	if err != nil {
-		d.Mail.Close()
 		ln.Close()
 		return nil, err
 	}

@@ -53,7 +53,11 @@ func cmdServe(ctx context.Context, e env, args []string, stderr io.Writer) error
 		return err
 	}
 	defer pool.Close()
-	s, err := newServices(ctx, e, svc, log, os.Getenv)
+	wc, err := loadWebConfig()
+	if err != nil {
+		return err
+	}
+	s, err := newServices(ctx, e, svc, log, os.Getenv, wc)
 	if err != nil {
 		return err
 	}
@@ -61,12 +65,8 @@ func cmdServe(ctx context.Context, e env, args []string, stderr io.Writer) error
 }
 
 // newServices builds the configured components from the environment.
-func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger, getenv func(string) string) (*services, error) {
+func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger, getenv func(string) string, wc webConfig) (*services, error) {
 	org, err := svc.Organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	wc, err := loadWebConfig()
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("demo stopped with: %v", err)
 		}
-		d.Mail.Close()
+		d.close()
 	})
 	pass := map[string]string{}
 	for _, a := range d.Accounts {
