@@ -6,8 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -123,7 +121,6 @@ func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtoc
 		d := v.Deadline.In(loc)
 		out.Deadline = &d
 	}
-	q := "?k=" + url.QueryEscape(strings.ToUpper(strings.TrimSpace(key)))
 	for _, st := range v.Steps {
 		as := apiStep{At: st.At.In(loc), Kind: st.Kind, Internal: st.Internal, FromUnit: st.FromUnit, ToUnit: st.ToUnit, Text: st.Text}
 		as.Label = kindLabel(st.Kind)
@@ -133,7 +130,7 @@ func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtoc
 		for _, f := range st.Files {
 			af := apiFile{ID: f.ID, Filename: displayName(f.Filename), ContentType: f.ContentType, Size: f.Size, Inline: f.Inline}
 			if v.KeyOK {
-				af.URL = "/p/" + n.Digits() + "/anexos/" + strconv.FormatInt(f.ID, 10) + q
+				af.URL = attachmentURL(n, f.ID, key)
 			}
 			as.Files = append(as.Files, af)
 		}

@@ -126,10 +126,11 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 		}
 		pv.Deadline = d
 	}
-	fileURL := func(id int64) string { return "" }
-	if v.KeyOK {
-		q := "?k=" + url.QueryEscape(strings.ToUpper(strings.TrimSpace(key)))
-		fileURL = func(id int64) string { return "/p/" + pv.Digits + "/anexos/" + strconv.FormatInt(id, 10) + q }
+	fileURL := func(id int64) string {
+		if !v.KeyOK {
+			return ""
+		}
+		return attachmentURL(n, id, key)
 	}
 	pv.Steps = make([]stepView, 0, len(v.Steps))
 	for i := len(v.Steps) - 1; i >= 0; i-- { // newest first
@@ -283,4 +284,10 @@ func formatSize(n int64) string {
 	}
 	mb := strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64)
 	return strings.Replace(mb, ".", ",", 1) + " MB"
+}
+
+// attachmentURL is the download address of file id of protocol n with the
+// access key (as core compares it: upper case, spaces trimmed).
+func attachmentURL(n core.Number, id int64, key string) string {
+	return "/p/" + n.Digits() + "/anexos/" + strconv.FormatInt(id, 10) + "?k=" + url.QueryEscape(normalizeKey(key))
 }
