@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/web"
 )
 
@@ -75,25 +72,11 @@ func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
 		return err
 	}
 	log := e.logger(stderr)
-	secret := e.Secret
-	if secret == "" {
-		b := make([]byte, 24)
-		_, _ = rand.Read(b)
-		secret = hex.EncodeToString(b)
-	}
-	keys, err := core.ParseKeyring(secret)
-	if err != nil {
-		return fmt.Errorf("TRAMITA_SECRET: %w", err)
-	}
-	pool, err := e.connect(ctx)
+	svc, pool, err := e.readService(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	svc, err := core.NewService(pool, core.Config{Keys: keys, Logger: log})
-	if err != nil {
-		return err
-	}
 	cfg.Options.Logger = log
 	cfg.Options.PageCache.Context = ctx
 	handler, err := web.NewServer(svc, cfg.Options)
