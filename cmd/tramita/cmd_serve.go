@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/metrics"
@@ -112,8 +111,6 @@ func (s *services) run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", s.metrics.InstrumentLookup(page))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	ln := s.listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", s.web.Listen); err != nil {
@@ -152,18 +149,7 @@ func (s *services) run(ctx context.Context) error {
 		start("outbound mail", s.worker.Run)
 	}
 	sched.Start()
-	start("web", func(ctx context.Context) error {
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(ln) }()
-		select {
-		case err := <-served:
-			return err
-		case <-ctx.Done():
-		}
-		shutdown, cancel := context.WithTimeout(context.Background(), s.web.Grace)
-		defer cancel()
-		return srv.Shutdown(shutdown)
-	})
+	start("web", func(ctx context.Context) error { return serveHTTP(ctx, ln, mux, s.web.Grace) })
 	s.log.Info("tramita serving", "listen", ln.Addr().String(), "imap", s.poller != nil, "smtp", s.worker != nil,
 		"remind_schedule", orDefault(s.remind.Remind, mailout.DefaultRemindSchedule),
 		"digest_schedule", orDefault(s.remind.Digest, mailout.DefaultDigestSchedule))

@@ -87,31 +87,40 @@ func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("TRAMITA_LISTEN %s: %w", cfg.Listen, err)
 	}
+	log.Info("lookup page listening", "addr", ln.Addr().String(), "rate", rateText(cfg.Options.RateLimit),
+		"trusted_proxies", len(cfg.Options.TrustedProxies), "page_cache", cfg.Options.PageCache.Entries)
+	if err := serveHTTP(ctx, ln, handler, cfg.Grace); err != nil {
+		return fmt.Errorf("lookup page: %w", err)
+	}
+	log.Info("lookup page stopped")
+	return nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down, giving running
+// requests grace to finish. Used by `tramita web`, `serve` and `demo`.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute, // large downloads on slow phones
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
-	log.Info("lookup page listening", "addr", ln.Addr().String(), "rate", rateText(cfg.Options.RateLimit),
-		"trusted_proxies", len(cfg.Options.TrustedProxies), "page_cache", cfg.Options.PageCache.Entries)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		return fmt.Errorf("lookup page: %w", err)
+		return err
 	case <-ctx.Done():
 	}
-	log.Info("lookup page shutting down", "grace", cfg.Grace.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Grace)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("lookup page shutdown: %w", err)
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("lookup page: %w", err)
+		return err
 	}
 	return nil
 }
