@@ -55,7 +55,7 @@ func NewScheduler(r Reminders, cfg ScheduleConfig) (*cron.Cron, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	logger := cron.PrintfLogger(slogPrintf{log})
+	logger := slogCron{log}
 	c := cron.New(cron.WithLocation(cfg.Location), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 	run := func(name string, pass func(context.Context, time.Time) (core.RemindResult, error)) func() {
 		return func() {
@@ -86,10 +86,15 @@ func NewScheduler(r Reminders, cfg ScheduleConfig) (*cron.Cron, error) {
 	return c, nil
 }
 
-// slogPrintf adapts slog to cron's Printf logger (used for recovered panics
-// and skipped runs).
-type slogPrintf struct{ log *slog.Logger }
+// slogCron is cron.Logger over slog, for the job wrappers: a run skipped
+// because the previous one still runs (SkipIfStillRunning logs it at Info;
+// here a warning) and a recovered panic (an error).
+type slogCron struct{ log *slog.Logger }
 
-func (s slogPrintf) Printf(format string, args ...any) {
-	s.log.Warn("cron: " + fmt.Sprintf(format, args...))
+func (s slogCron) Info(msg string, keysAndValues ...any) {
+	s.log.Warn("cron: "+msg, keysAndValues...)
+}
+
+func (s slogCron) Error(err error, msg string, keysAndValues ...any) {
+	s.log.Error("cron: "+msg, append(keysAndValues, "error", err)...)
 }
