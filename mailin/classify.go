@@ -3,7 +3,6 @@ package mailin
 import (
 	"mime"
 	"net/mail"
-	"regexp"
 	"strings"
 
 	"github.com/tramita/tramita/core"
@@ -22,20 +21,6 @@ const (
 	ClassLoop      Class = "loop"       // Tramita's own mail came back
 	ClassBulk      Class = "bulk"       // mailing list or bulk mail
 )
-
-// bounceLocalParts are the local parts of the senders of non-delivery
-// reports (RFC 5321 §4.5.1 postmaster; MAILER-DAEMON by convention).
-var bounceLocalParts = map[string]bool{
-	"mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
-	"mail-daemon": true, "postmaster": true,
-}
-
-// dsnSubjectRe matches the usual subjects of non-delivery reports, for
-// bounces that are not multipart/report.
-var dsnSubjectRe = regexp.MustCompile(`(?i)(undeliver|undelivered mail|delivery status notification|` +
-	`delivery (has )?fail|mail delivery (failed|subsystem)|returned mail|failure notice|` +
-	`non remis|unzustellbar|não entregue|nao entregue|não foi possível entregar|nao foi possivel entregar|` +
-	`falha na entrega|no se puede entregar|mensaje no entregado)`)
 
 // autoReplyHeaders are non-standard headers that mark automatic answers
 // (Microsoft Exchange, Mimecast, vacation programs, osTicket's list).
@@ -87,16 +72,10 @@ func Classify(m *Message, org core.Organization) (Class, string) {
 			return ClassAutoReply, "multipart/report " + short(reportType)
 		}
 	}
-	if local, _, ok := strings.Cut(from, "@"); ok && bounceLocalParts[local] {
-		return ClassBounce, "from " + local
-	}
-	if h.Has("X-Failed-Recipients") {
-		return ClassBounce, "x-failed-recipients"
+	if reason := bounceHeuristic(m); reason != "" {
+		return ClassBounce, reason
 	}
 	nullPath := nullReturnPath(m)
-	if nullPath && dsnSubjectRe.MatchString(m.Subject) {
-		return ClassBounce, "null return path and non-delivery subject"
-	}
 
 	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" {
 		if autoSubmittedKeyword(v) != "no" {

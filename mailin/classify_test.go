@@ -112,3 +112,30 @@ func TestShort(t *testing.T) {
 		})
 	}
 }
+
+// TestBounceClassAndReportAgree: whatever Classify calls a bounce, the
+// parser has read a delivery report from (so its recipients and original
+// Message-ID reach core), for each way a non-RFC 3464 bounce shows itself.
+func TestBounceClassAndReportAgree(t *testing.T) {
+	t.Parallel()
+	org := core.Organization{Address: "protocolo@orgao.example.gov.br"}
+	body := "\r\nThis message was created automatically by mail delivery software.\r\n\r\n" +
+		"  maria@example.org\r\n    mailbox unavailable\r\n\r\n------ This is a copy of the message, including all the headers. ------\r\n" +
+		"Message-ID: <ack.1.abc@orgao.example.gov.br>\r\nSubject: Protocolo\r\n\r\ntexto\r\n"
+	for _, head := range []string{
+		"Return-Path: <>\r\nFrom: Mail Delivery System <mailer_daemon@mx.example.org>\r\nSubject: Problema\r\n",
+		"Return-Path: <>\r\nFrom: Sistema <sistema@mx.example.org>\r\nSubject: Delivery failed: Protocolo\r\n",
+		"Return-Path: <>\r\nFrom: Sistema <sistema@mx.example.org>\r\nSubject: Mensaje no entregado\r\n",
+		"Return-Path: <sistema@mx.example.org>\r\nFrom: Sistema <sistema@mx.example.org>\r\nSubject: Aviso\r\nX-Failed-Recipients: maria@example.org\r\n",
+	} {
+		m := Parse([]byte(head + "To: protocolo@orgao.example.gov.br\r\n" + body))
+		class, reason := Classify(m, org)
+		if class != ClassBounce {
+			t.Errorf("%q: class %s (%s), want bounce", head, class, reason)
+			continue
+		}
+		if m.Report == nil || m.Report.OriginalMessageID != "ack.1.abc@orgao.example.gov.br" {
+			t.Errorf("%q: classed bounce (%s) but report %+v", head, reason, m.Report)
+		}
+	}
+}

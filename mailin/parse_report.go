@@ -86,8 +86,35 @@ func firstStatus(s string) string {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // bounceSubject matches subjects of non-RFC 3464 bounces (Gmail, Exchange,
-// qmail, Portuguese-language servers).
-var bounceSubject = regexp.MustCompile(`(?i)(undeliver|undelivered|delivery status notification|delivery failure|delivery has failed|failure notice|returned mail|mail delivery (failed|failure|subsystem)|não (foi possível )?entreg|nao entreg|falha (na|de) entrega|mensagem não entregue|rejected|unzustellbar|non remis)`)
+// qmail, Portuguese- and Spanish-language servers).
+var bounceSubject = regexp.MustCompile(`(?i)(undeliver|delivery status notification|delivery (has )?fail|delivery failure|` +
+	`failure notice|returned mail|mail delivery (failed|failure|subsystem)|não (foi possível )?entreg|nao (foi possivel )?entreg|` +
+	`falha (na|de) entrega|mensagem não entregue|rejected|unzustellbar|non remis|no se puede entregar|mensaje no entregado)`)
+
+// bounceSenders are the local parts of the senders of non-delivery reports
+// (RFC 5321 §4.5.1 postmaster; MAILER-DAEMON and variants by convention).
+var bounceSenders = map[string]bool{
+	"mailer-daemon": true, "mailer_daemon": true, "mailerdaemon": true,
+	"mail-daemon": true, "postmaster": true, "mdaemon": true,
+}
+
+// bounceHeuristic returns why m looks like a non-delivery report that is not
+// a multipart/report, "" when it does not: sent by a mail system's address,
+// carrying X-Failed-Recipients (Exim), or with a null return path and a
+// bounce-like subject. The parser (which then reads a report from the text)
+// and Classify use this one rule.
+func bounceHeuristic(m *Message) string {
+	if local, _, ok := strings.Cut(fromAddress(m), "@"); ok && bounceSenders[local] {
+		return "from " + local
+	}
+	if m.Header.Has("X-Failed-Recipients") {
+		return "x-failed-recipients"
+	}
+	if nullReturnPath(m) && bounceSubject.MatchString(m.Subject) {
+		return "null return path and non-delivery subject"
+	}
+	return ""
+}
 
 // originalMarker starts the quoted original in a plain-text bounce.
 var originalMarker = regexp.MustCompile(`(?im)^(.*original message.*|.*this is a copy of the message.*|.*below this line is a copy.*|.*mensagem original.*|(received|return-path|dkim-signature|x-received|message-id):.*)$`)
@@ -98,30 +125,15 @@ var msgIDLine = regexp.MustCompile(`(?im)^[ \t>]*message-id:[ \t]*(<[^>\n]*>|\S+
 // emailInText finds e-mail addresses in free text.
 var emailInText = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 
-// isDaemon reports whether the From address is a mail system's.
-func isDaemon(a *Address) bool {
-	if a == nil {
-		return false
-	}
-	local, _, _ := strings.Cut(a.Email, "@")
-	switch local {
-	case "mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mdaemon":
-		return true
-	}
-	return false
-}
-
-// finishReport completes Message.Report: the original Message-ID and
-// references from the quoted original, and, for bounces that are not
-// multipart/report (sent by MAILER-DAEMON/postmaster, or with a null
-// return path and a bounce-like subject or X-Failed-Recipients), a
-// best-effort delivery-status report read from the text.
+// finishReport completes Message.Report: the original Message-ID from the
+// quoted original, and, for bounces that are not multipart/report
+// (bounceHeuristic), a best-effort delivery-status report read from the
+// text.
 func (p *parser) finishReport() {
 	m := p.msg
-	null := m.ReturnPath != nil && *m.ReturnPath == ""
 	failedHdr := m.Header.Get("X-Failed-Recipients")
 	if m.Report == nil {
-		if !isDaemon(m.From) && !(null && (failedHdr != "" || bounceSubject.MatchString(m.Subject))) {
+		if bounceHeuristic(m) == "" {
 			return
 		}
 		m.Report = &DeliveryReport{ReportType: "delivery-status"}
