@@ -77,7 +77,7 @@ type Inbound struct {
 	AuthReason string
 
 	TooLarge bool     // over the size limit: stored, answered once, not processed
-	Problems []string // parse problems, recorded for staff
+	Problems []string // what the parser could not read; logged by mailin with the raw message's id
 }
 
 // Outcome is what ingesting a message did (DESIGN.md, `ingest --json`).

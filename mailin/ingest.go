@@ -56,6 +56,12 @@ func (g *Ingester) Ingest(ctx context.Context, raw []byte, src core.Source) (res
 	}
 	if err == nil {
 		res, err = g.Core.Ingest(ctx, in)
+		if err == nil && len(in.Problems) > 0 {
+			// Processed anyway; what could not be read is told in the log,
+			// next to the stored raw message staff can open.
+			log.Warn("message read with problems", "raw_message_id", res.RawMessageID, "outcome", res.Outcome,
+				"problems", in.Problems)
+		}
 		if err == nil || core.IsTemporary(err) {
 			return res, err
 		}
