@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tramita/tramita/templates"
 	"github.com/tramita/tramita/web"
 )
 
@@ -68,7 +69,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("download when limited: %d", res.Status)
 	}
 	// The form, the stylesheet and the health check are not limited.
-	for _, target := range []string{"/", "/healthz"} {
+	for _, target := range []string{"/", "/healthz", "/" + templates.WebStylesheet} {
 		if res := from(target, "203.0.113.5:1004", ""); res.Status != http.StatusOK {
 			t.Errorf("%s when limited: %d", target, res.Status)
 		}
