@@ -205,12 +205,7 @@ func (r *commandRun) apply(ctx context.Context) error {
 // queueUnit tells the staff of the protocol's (new) unit, with the full
 // dispatch and files.
 func (r *commandRun) queueUnit(ctx context.Context, p protocolRow, stepID int64, data map[string]any) error {
-	sent, err := notifyUnit(ctx, r.tx, r.it.org, p.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
-		RawMessageID: r.it.rawID, Data: data})
-	for _, q := range sent {
-		r.it.result.Notifications = append(r.it.result.Notifications, NotificationSummary{Kind: q.Kind, To: q.To})
-	}
-	return err
+	return r.it.queueUnitOn(ctx, r.tx, p.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID, Data: data})
 }
 
 // notifyRequesters queues the public answer (#responder) and one status
@@ -230,12 +225,8 @@ func (r *commandRun) notifyRequesters(ctx context.Context, dispatch string, vis 
 		return fmt.Errorf("loading protocol unit: %w", err)
 	}
 	queue := func(n Notification) error {
-		n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc = r.p.ID, r.stepText, r.it.rawID, to, cc
-		ok, err := enqueue(ctx, r.tx, r.it.org, &n)
-		if ok {
-			r.it.result.Notifications = append(r.it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
-		}
-		return err
+		n.ProtocolID, n.StepID, n.To, n.Cc = r.p.ID, r.stepText, to, cc
+		return r.it.queueOn(ctx, r.tx, n)
 	}
 	if r.reply {
 		if err := queue(Notification{Kind: NotifyReply, Data: map[string]any{"dispatch": dispatch}}); err != nil {

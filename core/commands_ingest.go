@@ -217,14 +217,9 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 		}
 	}
 	if email != nil {
-		n := Notification{Kind: NotifyAck, ProtocolID: o.id, StepID: stepID, RawMessageID: it.rawID, To: []string{*email},
-			Data: map[string]any{"on_behalf": true}}
-		ok, err := enqueue(ctx, r.tx, it.org, &n)
-		if err != nil {
+		if err := it.queueOn(ctx, r.tx, Notification{Kind: NotifyAck, ProtocolID: o.id, StepID: stepID, To: []string{*email},
+			Data: map[string]any{"on_behalf": true}}); err != nil {
 			return nil, err
-		}
-		if ok {
-			it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
 		}
 	}
 	if err := r.queueUnit(ctx, r.p, stepID, map[string]any{"event": "opened"}); err != nil {

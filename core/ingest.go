@@ -163,11 +163,17 @@ func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
 }
 
 func (it *ingestTx) queue(ctx context.Context, n Notification) error {
+	return it.queueOn(ctx, it.tx, n)
+}
+
+// queueOn is queue on db: the commands' savepoint, so a refused command run
+// takes its notifications with it.
+func (it *ingestTx) queueOn(ctx context.Context, db DBTX, n Notification) error {
 	n.RawMessageID = it.rawID
 	if n.At.IsZero() {
 		n.At = it.now
 	}
-	ok, err := enqueue(ctx, it.tx, it.org, &n)
+	ok, err := enqueue(ctx, db, it.org, &n)
 	if err != nil {
 		return err
 	}
@@ -178,9 +184,14 @@ func (it *ingestTx) queue(ctx context.Context, n Notification) error {
 }
 
 func (it *ingestTx) queueUnit(ctx context.Context, unitID int64, n Notification) error {
+	return it.queueUnitOn(ctx, it.tx, unitID, n)
+}
+
+// queueUnitOn is queueUnit on db (see queueOn).
+func (it *ingestTx) queueUnitOn(ctx context.Context, db DBTX, unitID int64, n Notification) error {
 	n.RawMessageID = it.rawID
 	n.At = it.now
-	sent, err := notifyUnit(ctx, it.tx, it.org, unitID, n)
+	sent, err := notifyUnit(ctx, db, it.org, unitID, n)
 	if err != nil {
 		return err
 	}
