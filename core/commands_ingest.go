@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // authenticated reports whether the message proves it comes from st:
@@ -172,28 +171,11 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 		return nil, err
 	}
 	it := r.it
-	num, err := allocateNumber(ctx, r.tx, it.org.NUPUnit, it.now.In(it.org.Location()).Year())
+	p, key, deadline, err := it.createProtocol(ctx, r.tx, ty)
 	if err != nil {
 		return nil, err
 	}
-	subject := strings.TrimSpace(it.in.Subject)
-	if subject == "" {
-		subject = "(sem assunto)"
-	}
-	var deadline *time.Time
-	if ty.Deadline != "" {
-		if d, err := ParseDuration(ty.Deadline); err == nil {
-			due := r.cal.Due(it.now, d)
-			deadline = &due
-		}
-	}
-	o := &openedOnBehalf{number: num.String(), accessKey: NewAccessKey()}
-	err = r.tx.QueryRow(ctx, `INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
-		o.number, num.Year, num.Seq, o.accessKey, ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&o.id)
-	if err != nil {
-		return nil, fmt.Errorf("creating protocol: %w", err)
-	}
+	o := &openedOnBehalf{id: p.ID, number: p.Number, accessKey: key}
 	var email *string
 	if person.Email != "" {
 		email = &person.Email
@@ -202,7 +184,7 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 		VALUES ($1, 'other_requester', $2, $3, $4, $5, $6)`, o.id, email, person.Name, person.Document, person.Account, person.Phone); err != nil {
 		return nil, fmt.Errorf("adding requester: %w", err)
 	}
-	r.p = protocolRow{ID: o.id, Number: o.number, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
+	r.p = p
 	stepID, err := it.addStepTx(ctx, r.tx, r.p, stepSpec{kind: StepOpened, visibility: Public, staffID: r.staff.ID,
 		toUnit: ty.UnitID, deadline: deadline, text: strings.TrimSpace(r.parsed.Dispatch), setText: true})
 	if err != nil {
@@ -210,11 +192,8 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 	}
 	r.stepText = stepID
 	r.parsed.Dispatch = "" // the text is the opening; later commands carry no dispatch of their own
-	if deadline != nil {
-		if _, err := r.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2, deadline_business = $3 WHERE id = $1`,
-			o.id, stepID, strings.HasSuffix(strings.ToLower(ty.Deadline), "du")); err != nil {
-			return nil, fmt.Errorf("setting deadline step: %w", err)
-		}
+	if err := setOpeningDeadline(ctx, r.tx, p.ID, stepID, ty, deadline); err != nil {
+		return nil, err
 	}
 	if email != nil {
 		if err := it.queueOn(ctx, r.tx, Notification{Kind: NotifyAck, ProtocolID: o.id, StepID: stepID, To: []string{*email},

@@ -338,22 +338,16 @@ func (it *ingestTx) openOrCommand(ctx context.Context) error {
 	return it.open(ctx)
 }
 
-// open creates a new protocol from the message.
-func (it *ingestTx) open(ctx context.Context) error {
-	in := it.in
-	if in.From.Email == "" {
-		return fmt.Errorf("%w: message has no usable From address", ErrUnprocessable)
-	}
-	ty, err := it.routeType(ctx)
+// createProtocol takes the next number and inserts a protocol of type ty
+// from the message (its subject, "(sem assunto)" when empty), held by the
+// type's unit, with the type's default deadline counted from now. It
+// returns the row, the new access key and the deadline (nil for none).
+func (it *ingestTx) createProtocol(ctx context.Context, db DBTX, ty ProtocolType) (protocolRow, string, *time.Time, error) {
+	num, err := allocateNumber(ctx, db, it.org.NUPUnit, it.now.In(it.org.Location()).Year())
 	if err != nil {
-		return err
+		return protocolRow{}, "", nil, err
 	}
-	year := it.now.In(it.org.Location()).Year()
-	num, err := allocateNumber(ctx, it.tx, it.org.NUPUnit, year)
-	if err != nil {
-		return err
-	}
-	subject := strings.TrimSpace(in.Subject)
+	subject := strings.TrimSpace(it.in.Subject)
 	if subject == "" {
 		subject = "(sem assunto)"
 	}
@@ -364,13 +358,45 @@ func (it *ingestTx) open(ctx context.Context) error {
 			deadline = &due
 		}
 	}
-	p := protocolRow{Number: num.String(), TypeID: ty.ID, UnitID: ty.UnitID}
-	err = it.tx.QueryRow(ctx, `
+	p := protocolRow{Number: num.String(), Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
+	key := NewAccessKey()
+	err = db.QueryRow(ctx, `
 		INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
-		p.Number, num.Year, num.Seq, NewAccessKey(), ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&p.ID)
+		p.Number, num.Year, num.Seq, key, ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&p.ID)
 	if err != nil {
-		return fmt.Errorf("creating protocol: %w", err)
+		return protocolRow{}, "", nil, fmt.Errorf("creating protocol: %w", err)
+	}
+	return p, key, deadline, nil
+}
+
+// setOpeningDeadline records that the opening step set the type's default
+// deadline (nothing when deadline is nil).
+func setOpeningDeadline(ctx context.Context, db DBTX, protocolID, stepID int64, ty ProtocolType, deadline *time.Time) error {
+	if deadline == nil {
+		return nil
+	}
+	d, _ := ParseDuration(ty.Deadline) // parsed already: deadline is set
+	if _, err := db.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2, deadline_business = $3 WHERE id = $1`,
+		protocolID, stepID, d.Unit == UnitBusinessDays); err != nil {
+		return fmt.Errorf("setting deadline step: %w", err)
+	}
+	return nil
+}
+
+// open creates a new protocol from the message.
+func (it *ingestTx) open(ctx context.Context) error {
+	in := it.in
+	if in.From.Email == "" {
+		return fmt.Errorf("%w: message has no usable From address", ErrUnprocessable)
+	}
+	ty, err := it.routeType(ctx)
+	if err != nil {
+		return err
+	}
+	p, _, deadline, err := it.createProtocol(ctx, it.tx, ty)
+	if err != nil {
+		return err
 	}
 	var replyTo *string
 	if len(in.ReplyTo) > 0 && !strings.EqualFold(in.ReplyTo[0].Email, in.From.Email) {
@@ -391,11 +417,8 @@ func (it *ingestTx) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if deadline != nil {
-		if _, err := it.tx.Exec(ctx, `UPDATE protocols SET deadline_step_id = $2, deadline_business = $3 WHERE id = $1`,
-			p.ID, stepID, strings.HasSuffix(strings.ToLower(ty.Deadline), "du")); err != nil {
-			return fmt.Errorf("setting deadline step: %w", err)
-		}
+	if err := setOpeningDeadline(ctx, it.tx, p.ID, stepID, ty, deadline); err != nil {
+		return err
 	}
 	it.result.Outcome = OutcomeCreated
 	it.result.Reason = "new protocol of type " + ty.Code
