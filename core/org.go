@@ -194,7 +194,7 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 		}
 		tag := o.TagWord
 		if tag == "" {
-			tag = "Protocolo"
+			tag = DefaultTagWord
 		}
 		holidays := o.Holidays
 		if holidays == nil {

@@ -92,7 +92,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	if m.Report != nil && m.Report.OriginalMessageID != "" {
 		in.References = append([]string{m.Report.OriginalMessageID}, in.References...)
 	}
-	in.Subject = CleanSubject(m.Subject, org.TagWord)
+	in.Subject = core.CleanSubject(m.Subject, org.TagWord)
 	if m.From != nil {
 		in.From = core.Address{Name: m.From.Name, Email: strings.ToLower(m.From.Email)}
 	}

@@ -98,7 +98,7 @@ func (t *Threader) Thread(ctx context.Context, m *Message, class core.MessageCla
 	}
 
 	// Rule 3: subject tag from a participant.
-	if n, ok := FindSubjectTag(m.Subject, t.tagWord()); ok {
+	if n, ok := core.FindSubjectTag(m.Subject, t.Org.TagWord); ok {
 		ref, err := t.Lookup.ProtocolByNumber(ctx, n)
 		switch {
 		case err == nil:
@@ -115,13 +115,6 @@ func (t *Threader) Thread(ctx context.Context, m *Message, class core.MessageCla
 		}
 	}
 	return core.Match{}, nil
-}
-
-func (t *Threader) tagWord() string {
-	if t.Org.TagWord == "" {
-		return "Protocolo"
-	}
-	return t.Org.TagWord
 }
 
 func (t *Threader) log() *slog.Logger {

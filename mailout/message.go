@@ -3,9 +3,7 @@ package mailout
 import (
 	"fmt"
 	netmail "net/mail"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tramita/tramita/core"
@@ -124,21 +122,9 @@ func ReplyAddress(org core.Organization, keys *core.Keyring, d core.Delivery, re
 	return local + "+" + keys.Sign(d.ProtocolID, staffID, strings.ToLower(recipient)) + "@" + domain
 }
 
-// tagPatterns caches the pattern of each tag word: "[Word 23037.000001/2026-45]".
-var tagPatterns sync.Map
-
-func tagPattern(word string) *regexp.Regexp {
-	if re, ok := tagPatterns.Load(word); ok {
-		return re.(*regexp.Regexp)
-	}
-	re := regexp.MustCompile(`(?i)\[\s*` + regexp.QuoteMeta(word) + `\s+[0-9./\- ]+\]\s*`)
-	tagPatterns.Store(word, re)
-	return re
-}
-
 // Subject returns "[TAGWORD NUMBER] subject" for mail about a protocol and
-// subject alone otherwise. A tag of our own already in subject is removed
-// first, so there is never two.
+// subject alone otherwise. The subject is cleaned first (core.CleanSubject:
+// reply prefixes and any tag of ours), so there is never two tags.
 func Subject(org core.Organization, d core.Delivery, subject string) string {
 	number := ""
 	if d.Protocol != nil {
@@ -149,9 +135,9 @@ func Subject(org core.Organization, d core.Delivery, subject string) string {
 	}
 	word := org.TagWord
 	if word == "" {
-		word = "Protocolo"
+		word = core.DefaultTagWord
 	}
-	subject = strings.TrimSpace(tagPattern(word).ReplaceAllString(subject, ""))
+	subject = core.CleanSubject(subject, word)
 	tag := "[" + word + " " + number + "]"
 	if subject == "" {
 		return tag

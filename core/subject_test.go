@@ -1,9 +1,7 @@
-package mailin
+package core
 
 import (
 	"testing"
-
-	"github.com/tramita/tramita/core"
 )
 
 func TestStripReplyPrefixes(t *testing.T) {
@@ -52,13 +50,13 @@ func TestStripReplyPrefixes(t *testing.T) {
 
 func TestFindSubjectTag(t *testing.T) {
 	t.Parallel()
-	n202 := core.Number{Unit: "23037", Seq: 202, Year: 2026}
-	n213 := core.Number{Unit: "23037", Seq: 213, Year: 2026}
+	n202 := Number{Unit: "23037", Seq: 202, Year: 2026}
+	n213 := Number{Unit: "23037", Seq: 213, Year: 2026}
 	tests := []struct {
 		name    string
 		subject string
 		word    string
-		want    core.Number
+		want    Number
 		ok      bool
 	}{
 		{"case 002 decoded subject", "RES: ENC: RES: [Protocolo 23037.000202/2026-87] Impressora do 2º andar não imprime", "", n202, true},
@@ -71,17 +69,17 @@ func TestFindSubjectTag(t *testing.T) {
 		{"no-break space after word", "[Protocolo\u00a023037.000202/2026-87]", "", n202, true},
 		{"tag at the end", "Impressora [Protocolo 23037.000202/2026-87]", "", n202, true},
 		{"configured word", "Re: [Processo 23037.000202/2026-87]", "Processo", n202, true},
-		{"other word not taken", "Re: [Processo 23037.000202/2026-87]", "", core.Number{}, false},
-		{"wrong check digit", "Re: [Protocolo 23037.000202/2026-88] x", "", core.Number{}, false},
+		{"other word not taken", "Re: [Processo 23037.000202/2026-87]", "", Number{}, false},
+		{"wrong check digit", "Re: [Protocolo 23037.000202/2026-88] x", "", Number{}, false},
 		{"wrong check digit then valid", "[Protocolo 23037.000202/2026-88] [Protocolo 23037.000213/2026-67]", "", n213, true},
 		{"two valid tags, first wins", "[Protocolo 23037.000213/2026-67] Re: [Protocolo 23037.000202/2026-87]", "", n213, true},
-		{"no brackets", "Protocolo 23037.000202/2026-87", "", core.Number{}, false},
-		{"unclosed bracket", "[Protocolo 23037.000202/2026-87", "", core.Number{}, false},
+		{"no brackets", "Protocolo 23037.000202/2026-87", "", Number{}, false},
+		{"unclosed bracket", "[Protocolo 23037.000202/2026-87", "", Number{}, false},
 		{"nested bracket", "[x [Protocolo 23037.000202/2026-87]]", "", n202, true},
-		{"word glued to number", "[Protocolo23037.000202/2026-87]", "", core.Number{}, false},
-		{"longer word", "[Protocolos 23037.000202/2026-87]", "", core.Number{}, false},
-		{"text after number", "[Protocolo 23037.000202/2026-87 urgente]", "", core.Number{}, false},
-		{"empty", "", "", core.Number{}, false},
+		{"word glued to number", "[Protocolo23037.000202/2026-87]", "", Number{}, false},
+		{"longer word", "[Protocolos 23037.000202/2026-87]", "", Number{}, false},
+		{"text after number", "[Protocolo 23037.000202/2026-87 urgente]", "", Number{}, false},
+		{"empty", "", "", Number{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,8 @@
-package mailin
+package core
 
 import (
 	"regexp"
 	"strings"
-
-	"github.com/tramita/tramita/core"
 )
 
 // DefaultTagWord is the word of the subject tag "[Protocolo NUMBER]" when
@@ -101,16 +99,16 @@ func looksLikeNumber(s string) bool {
 // FindSubjectTag finds a "[WORD NUMBER]" tag anywhere in subject (WORD
 // case-insensitive, DefaultTagWord when word is ""; NUMBER with or without
 // punctuation, spaces tolerated) and returns the first one whose NUP check
-// digits are valid (core.ParseNumber, PI MJSP/ME 11/2019). Tags with a wrong
+// digits are valid (ParseNumber, PI MJSP/ME 11/2019). Tags with a wrong
 // check digit are skipped, so a typo never attaches mail to another
 // protocol. ok is false when there is no valid tag.
-func FindSubjectTag(subject, word string) (core.Number, bool) {
+func FindSubjectTag(subject, word string) (Number, bool) {
 	for _, t := range findTags(subject, word) {
-		if n, err := core.ParseNumber(t.number); err == nil {
+		if n, err := ParseNumber(t.number); err == nil {
 			return n, true
 		}
 	}
-	return core.Number{}, false
+	return Number{}, false
 }
 
 // CleanSubject returns subject without reply/forward prefixes
