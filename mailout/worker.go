@@ -355,11 +355,25 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	var lastErr string
 	pending := core.PendingRecipients(d)
 	view := NewView(d, org, w.cfg.Renderer.Lang(), w.cfg.PublicURL)
-	r, err := w.cfg.Renderer.Render(d.Kind, view)
 	// The requesters (To) of a status update or reply get the link with the
-	// access key; Cc'd participants get the copy without it.
-	rKey := r
-	if err == nil && d.Protocol != nil && (d.Kind == core.NotifyStatusUpdate || d.Kind == core.NotifyReply) {
+	// access key; Cc'd participants get the copy without it. Each variant
+	// is rendered only when a pending recipient needs it.
+	keyed := d.Protocol != nil && (d.Kind == core.NotifyStatusUpdate || d.Kind == core.NotifyReply)
+	withKey := func(rcpt string) bool { return keyed && slices.Contains(d.To, rcpt) }
+	needPlain, needKey := false, false
+	for _, rcpt := range pending {
+		if withKey(rcpt) {
+			needKey = true
+		} else {
+			needPlain = true
+		}
+	}
+	var r, rKey Rendered
+	var err error
+	if needPlain {
+		r, err = w.cfg.Renderer.Render(d.Kind, view)
+	}
+	if err == nil && needKey {
 		rKey, err = w.cfg.Renderer.Render(d.Kind, view.WithAccessKey(d.Protocol.AccessKey))
 	}
 	var files []core.StepFile
@@ -377,7 +391,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 		}
 		env := Envelope{Org: org, From: w.from, FromName: w.fromName, Recipient: rcpt, Keys: w.cfg.Store.Keys(), Date: w.cfg.Now()}
 		rr := r
-		if slices.Contains(d.To, rcpt) {
+		if withKey(rcpt) {
 			rr = rKey
 		}
 		m, merr := Message(d, rr, env)
