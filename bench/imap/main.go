@@ -30,13 +30,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/internal/dovecot"
 	"github.com/tramita/tramita/mailin"
-	"github.com/tramita/tramita/migrations"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -64,11 +63,12 @@ type timings struct {
 
 func run(dbURL string, n int, rate float64, size int) error {
 	ctx := context.Background()
-	pool, drop, err := benchSchema(ctx, dbURL)
+	schema, err := benchdb.New(ctx, dbURL, "bench_imap_", nil)
 	if err != nil {
 		return err
 	}
-	defer drop()
+	defer schema.Drop()
+	pool := schema.Pool
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	keys, _ := core.ParseKeyring("1:bench-imap-secret-long-enough")
 	svc, err := core.NewService(pool, core.Config{Keys: keys, Logger: log})
@@ -242,49 +242,4 @@ func message(tag string, i, size int) []byte {
 		b.WriteString("A água corre há dois dias e já formou uma poça grande; peço providências.\r\n")
 	}
 	return []byte(b.String())
-}
-
-// benchSchema creates a migrated schema of its own on dbURL and returns a
-// pool that uses it and a function that drops it.
-func benchSchema(ctx context.Context, dbURL string) (*pgxpool.Pool, func(), error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	schema := "bench_imap_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("database: %w (run scripts/setup)", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, nil, err
-	}
-	drop := func() {
-		if c, err := pgx.Connect(context.Background(), dbURL); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	}
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	_, err = migrations.Apply(ctx, conn)
-	conn.Close(ctx)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	return pool, func() { pool.Close(); drop() }, nil
 }

@@ -41,12 +41,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -192,9 +192,9 @@ func run(dbURL string, workers []int, d time.Duration, rounds, size int, bin str
 			}
 		}
 		fmt.Printf("| %d | **%.0f** (%.0f–%.0f) | %.0f (%.0f–%.0f) | **%.3f** (%.3f–%.3f) |", w,
-			benchdb.Median(ps), minf(ps), maxf(ps), benchdb.Median(ts), minf(ts), maxf(ts), benchdb.Median(rs), minf(rs), maxf(rs))
+			benchdb.Median(ps), slices.Min(ps), slices.Max(ps), benchdb.Median(ts), slices.Min(ts), slices.Max(ts), benchdb.Median(rs), slices.Min(rs), slices.Max(rs))
 		if counter {
-			fmt.Printf(" %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |", benchdb.Median(cs), minf(cs), maxf(cs), benchdb.Median(crs), minf(crs), maxf(crs))
+			fmt.Printf(" %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |", benchdb.Median(cs), slices.Min(cs), slices.Max(cs), benchdb.Median(crs), slices.Min(crs), slices.Max(crs))
 		}
 		fmt.Printf(" %.1f ms / %.1f ms | %.0f |\n", benchdb.Median(gc), benchdb.Median(dc), benchdb.Median(st))
 		summary = append(summary, fmt.Sprintf("summary: ingest %d worker(s) %.0f protocols/s vs pgbench %.0f tps ratio %.3f", w, benchdb.Median(ps), benchdb.Median(ts), benchdb.Median(rs)))
@@ -312,7 +312,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, w)
-	stmts0, go0, db0 := sch.statements.Load(), selfCPU(), procCPU(backends)
+	stmts0, go0, db0 := sch.statements.Load(), benchdb.SelfCPU().Seconds(), procCPU(backends)
 	begin := time.Now()
 	stopAt := begin.Add(d)
 	for range w {
@@ -336,7 +336,7 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
-	stmts, goCPU, dbCPU := sch.statements.Load()-stmts0, selfCPU()-go0, procCPU(backends)-db0
+	stmts, goCPU, dbCPU := sch.statements.Load()-stmts0, benchdb.SelfCPU().Seconds()-go0, procCPU(backends)-db0
 	close(errs)
 	if err := <-errs; err != nil {
 		return result{}, err
@@ -356,39 +356,16 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 		goCPU: goCPU / float64(n), dbCPU: dbCPU / float64(n), statements: float64(stmts) / float64(n)}, nil
 }
 
-// selfCPU is the user and system CPU time of this process, in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 // procCPU is the user and system CPU time of the processes pids, in
-// seconds, from /proc/PID/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+// seconds (processes gone meanwhile count nothing).
 func procCPU(pids []int) float64 {
-	var ticks float64
+	var total time.Duration
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
+		if d, err := benchdb.ProcCPU(pid); err == nil {
+			total += d
 		}
-		// Fields after the command name (which may hold spaces): state is
-		// field 3, utime 14 and stime 15.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseFloat(f[11], 64)
-		s, _ := strconv.ParseFloat(f[12], 64)
-		ticks += u + s
 	}
-	return ticks / 100
+	return total.Seconds()
 }
 
 // opened checks that res is a new protocol with an ack and a unit notice.
@@ -582,8 +559,8 @@ func perProcess(ctx context.Context, dbURL, bin string, workers []int, d time.Du
 		for _, p := range all[w] {
 			is, ps, rs = append(is, p.ingest), append(ps, p.psql), append(rs, p.ingest/p.psql)
 		}
-		fmt.Printf("| %d | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | **%.2f** (%.2f–%.2f) |\n", w, benchdb.Median(is), minf(is), maxf(is),
-			benchdb.Median(ps), minf(ps), maxf(ps), benchdb.Median(rs), minf(rs), maxf(rs))
+		fmt.Printf("| %d | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | **%.2f** (%.2f–%.2f) |\n", w, benchdb.Median(is), slices.Min(is), slices.Max(is),
+			benchdb.Median(ps), slices.Min(ps), slices.Max(ps), benchdb.Median(rs), slices.Min(rs), slices.Max(rs))
 		summary = append(summary, fmt.Sprintf("summary: tramita ingest per process, %d at a time, %.1f protocols/s vs psql per process %.1f rows/s ratio %.2f",
 			w, benchdb.Median(is), benchdb.Median(ps), benchdb.Median(rs)))
 	}
@@ -698,19 +675,3 @@ func (c *stmtCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tr
 }
 
 func (c *stmtCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func minf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = min(m, x)
-	}
-	return m
-}
-
-func maxf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}

@@ -2,18 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 )
-
-// clockTick is the unit of /proc/PID/stat CPU times (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
 
 // backendPIDs opens every connection of pool and returns the PostgreSQL
 // backend process of each, so their CPU can be measured (other users of the
@@ -41,30 +34,6 @@ func backendPIDs(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 	return pids, nil
 }
 
-// procCPU is the user+system CPU time of process pid so far.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces: count from after ")".
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: short", pid)
-	}
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(ut+st) * clockTick, nil
-}
-
-// selfCPU is this process's user+system CPU time so far (the servers).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // cpuSample is the CPU used so far by the servers and by each database backend.
 type cpuSample struct {
 	server time.Duration
@@ -72,9 +41,9 @@ type cpuSample struct {
 }
 
 func sampleCPU(pids []int) cpuSample {
-	s := cpuSample{server: selfCPU(), db: map[int]time.Duration{}}
+	s := cpuSample{server: benchdb.SelfCPU(), db: map[int]time.Duration{}}
 	for _, pid := range pids {
-		if d, err := procCPU(pid); err == nil {
+		if d, err := benchdb.ProcCPU(pid); err == nil {
 			s.db[pid] = d
 		}
 	}
