@@ -48,15 +48,17 @@ type commandRun struct {
 	stepText int64    // step carrying the dispatch text and files
 }
 
-// loadStaff returns active staff member id with their units.
-func loadStaff(ctx context.Context, db DBTX, id int64) (Staff, error) {
+// loadActiveStaff returns the active staff member with id (when not 0) or
+// else with email, with their units; ErrNotFound when there is none.
+func loadActiveStaff(ctx context.Context, db DBTX, id int64, email string) (Staff, error) {
 	var st Staff
 	err := db.QueryRow(ctx, `SELECT s.id, s.email, s.name, s.role, s.active,
 		coalesce(array_agg(su.unit_id) FILTER (WHERE su.unit_id IS NOT NULL), '{}')
-		FROM staff s LEFT JOIN staff_units su ON su.staff_id = s.id WHERE s.id = $1 GROUP BY s.id`, id).
+		FROM staff s LEFT JOIN staff_units su ON su.staff_id = s.id
+		WHERE s.active AND CASE WHEN $1 <> 0 THEN s.id = $1 ELSE s.email = $2 END GROUP BY s.id`, id, email).
 		Scan(&st.ID, &st.Email, &st.Name, &st.Role, &st.Active, &st.UnitIDs)
 	if isNoRows(err) {
-		return st, fmt.Errorf("staff %d: %w", id, ErrNotFound)
+		return st, fmt.Errorf("staff %d %s: %w", id, email, ErrNotFound)
 	}
 	if err != nil {
 		return st, fmt.Errorf("loading staff: %w", err)

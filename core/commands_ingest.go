@@ -40,16 +40,12 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 		}
 		return it.staffDispatch(ctx, *p, st)
 	}
-	full, err := loadStaff(ctx, it.tx, st.ID)
-	if err != nil {
-		return err
-	}
 	sp, err := it.tx.Begin(ctx) // savepoint: all commands or none
 	if err != nil {
 		return fmt.Errorf("starting commands: %w", err)
 	}
 	defer sp.Rollback(ctx) //nolint:errcheck // no-op after commit
-	r := &commandRun{it: it, tx: sp, staff: full, cal: NewCalendar(it.org), parsed: parsed}
+	r := &commandRun{it: it, tx: sp, staff: *st, cal: NewCalendar(it.org), parsed: parsed}
 	saved := it.result.Notifications
 	var opened *openedOnBehalf
 	if p == nil {

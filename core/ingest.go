@@ -303,16 +303,8 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 // senderStaff returns the staff member who sent the message: the one named by
 // a signed staff token, or an active staff member with the From address.
 func (it *ingestTx) senderStaff(ctx context.Context) (*Staff, error) {
-	var st Staff
-	var err error
-	if it.in.Match.StaffID != 0 {
-		err = it.tx.QueryRow(ctx, `SELECT id, email, name, role FROM staff WHERE id = $1 AND active`, it.in.Match.StaffID).
-			Scan(&st.ID, &st.Email, &st.Name, &st.Role)
-	} else {
-		err = it.tx.QueryRow(ctx, `SELECT id, email, name, role FROM staff WHERE email = $1 AND active`, it.in.From.Email).
-			Scan(&st.ID, &st.Email, &st.Name, &st.Role)
-	}
-	if isNoRows(err) {
+	st, err := loadActiveStaff(ctx, it.tx, it.in.Match.StaffID, it.in.From.Email)
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
