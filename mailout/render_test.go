@@ -206,14 +206,27 @@ func TestSubjectCarriesTheTagOnce(t *testing.T) {
 	}
 }
 
+// TestAutoSubmitted: RFC 3834 §5 — "auto-replied" only for what answers a
+// message of the recipient (the acknowledgement, the too-large answer);
+// everything else Tramita sends on its own is "auto-generated". A fixed
+// table, so a new kind must be placed here on purpose.
 func TestAutoSubmitted(t *testing.T) {
+	want := map[core.NotificationKind]string{
+		core.NotifyAck: "auto-replied", core.NotifyTooLarge: "auto-replied",
+		core.NotifyUnitNotice: "auto-generated", core.NotifyStatusUpdate: "auto-generated", core.NotifyReply: "auto-generated",
+		core.NotifyRequesterMessage: "auto-generated", core.NotifyCommandResult: "auto-generated",
+		core.NotifyCommandRejected: "auto-generated", core.NotifyDeliveryFailed: "auto-generated",
+		core.NotifyReminderDueSoon: "auto-generated", core.NotifyReminderDue: "auto-generated",
+		core.NotifyOverdueDigest: "auto-generated", core.NotifyIntakeFailed: "auto-generated",
+	}
 	for _, kind := range core.AllNotificationKinds() {
-		want := "auto-generated"
-		if kind == core.NotifyAck || kind == core.NotifyTooLarge {
-			want = "auto-replied"
+		w, ok := want[kind]
+		if !ok {
+			t.Errorf("%s: not in this table", kind)
+			continue
 		}
-		if got := mailout.AutoSubmitted(kind); got != want {
-			t.Errorf("%s: %q, want %q", kind, got, want)
+		if got := mailout.AutoSubmitted(kind); got != w {
+			t.Errorf("%s: %q, want %q", kind, got, w)
 		}
 	}
 }
