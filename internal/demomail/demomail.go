@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -49,8 +48,7 @@ type Server struct {
 	SMTPAddr string // host:port of the SMTP listener
 
 	cfg   Config
-	mu    sync.Mutex
-	users map[string]*imapmemserver.User // by lower-case address
+	users map[string]*imapmemserver.User // by lower-case address; written by Start only
 	imap  *imapserver.Server
 	smtp  *smtp.Server
 	log   *slog.Logger
@@ -128,8 +126,6 @@ func (s *Server) Close() error {
 // or the user of a plus-address.
 func (s *Server) user(addr string) (*imapmemserver.User, bool) {
 	addr = strings.ToLower(strings.Trim(addr, "<> "))
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if u, ok := s.users[addr]; ok {
 		return u, true
 	}
@@ -156,16 +152,10 @@ func (s *Server) Deliver(ctx context.Context, from, rcpt string, raw []byte) err
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", from, strings.ToLower(rcpt))
 	b.Write(raw)
-	_, err := u.Append("INBOX", literal{bytes.NewReader(b.Bytes()), int64(b.Len())}, &imap.AppendOptions{Time: time.Now()})
+	// *bytes.Reader has the Size an imap.LiteralReader needs.
+	_, err := u.Append("INBOX", bytes.NewReader(b.Bytes()), &imap.AppendOptions{Time: time.Now()})
 	return err
 }
-
-type literal struct {
-	*bytes.Reader
-	size int64
-}
-
-func (l literal) Size() int64 { return l.size }
 
 // session is one SMTP session.
 type session struct {
