@@ -82,11 +82,9 @@ func (s *Service) AdvanceMailboxCursor(ctx context.Context, mailbox string, uidV
 
 // MarkMailboxFailed records where quarantined raw message rawID came from
 // (mailbox, UIDVALIDITY and UID of src) and that it was moved to folder,
-// and tells staff. No notification kind fits an unprocessable message (it
-// has no protocol and no unit), so nothing is queued: staff are told by an
-// error-level log line and by `tramita failed list`, which lists every
-// message with outcome failed. It returns ErrNotFound when rawID is not a
-// failed message.
+// with an error-level log line naming the folder (the administrators were
+// mailed by Quarantine; `tramita failed list` lists every failed message).
+// It returns ErrNotFound when rawID is not a failed message.
 func (s *Service) MarkMailboxFailed(ctx context.Context, rawID int64, src Source, folder string) error {
 	var cause string
 	err := s.pool.QueryRow(ctx, `
@@ -119,9 +117,8 @@ func MailboxLockKey(mailbox string) int64 {
 // keepalives on the connection bound how long a vanished host keeps it.
 // A MailboxLock is not safe for concurrent use.
 type MailboxLock struct {
-	conn    *pgx.Conn
-	key     int64
-	mailbox string
+	conn *pgx.Conn
+	key  int64
 }
 
 // LockMailbox opens a dedicated connection and tries to take the advisory
@@ -150,7 +147,7 @@ func (s *Service) LockMailbox(ctx context.Context, mailbox string) (*MailboxLock
 		_ = conn.Close(ctx)
 		return nil, ErrMailboxLocked
 	}
-	return &MailboxLock{conn: conn, key: key, mailbox: mailbox}, nil
+	return &MailboxLock{conn: conn, key: key}, nil
 }
 
 // Check reports whether the lock is still held: the session that holds it

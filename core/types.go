@@ -147,7 +147,6 @@ type ProtocolType struct {
 	Name        string
 	Description string
 	UnitID      int64      // default destination unit
-	Addresses   []string   // mail to these addresses opens this type
 	Deadline    string     // default deadline spec (5d, 5du, 48h) or ""
 	Visibility  Visibility // default visibility of staff dispatches
 }
