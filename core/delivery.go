@@ -67,13 +67,6 @@ const (
 // longer queued (another worker finished it after this one's lease ran out).
 var ErrNotQueued = errors.New("notification is not queued")
 
-// AllNotificationKinds returns every notification kind, in DESIGN.md order.
-func AllNotificationKinds() []NotificationKind {
-	return []NotificationKind{NotifyAck, NotifyUnitNotice, NotifyStatusUpdate, NotifyReply, NotifyRequesterMessage,
-		NotifyCommandResult, NotifyCommandRejected, NotifyDeliveryFailed, NotifyTooLarge, NotifyReminderDueSoon,
-		NotifyReminderDue, NotifyOverdueDigest, NotifyIntakeFailed}
-}
-
 // Delivery is a claimed notification with what the mailer needs to render,
 // address and thread it.
 type Delivery struct {

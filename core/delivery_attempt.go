@@ -134,12 +134,11 @@ func (s *Service) recordAttempt(ctx context.Context, id int64, a Attempt, allDel
 	return status, nil
 }
 
-// recordFailures records failed deliveries of mail to the requesters on the
-// protocol and tells the holding unit. Mail to staff and units is left out:
-// their failures stay on the notification (last_error), and telling the unit
-// about a failed unit notice could loop.
+// recordFailures records failed deliveries of the kinds that record them
+// (KindInfo.RecordsFailures: mail to the requesters) on the protocol and
+// tells the holding unit.
 func recordFailures(ctx context.Context, tx pgx.Tx, kind NotificationKind, protocolID int64, messageID string, a Attempt) error {
-	if kind != NotifyAck && kind != NotifyStatusUpdate && kind != NotifyReply {
+	if !kind.Info().RecordsFailures {
 		return nil
 	}
 	var failed []string
@@ -178,7 +177,7 @@ func recordFailures(ctx context.Context, tx pgx.Tx, kind NotificationKind, proto
 // DedupeKey was used before), with IDs and Message-IDs filled, and calls the
 // OnQueued hook after the commit.
 func (s *Service) QueueNotification(ctx context.Context, n Notification) ([]Notification, error) {
-	if !slices.Contains(AllNotificationKinds(), n.Kind) {
+	if !n.Kind.Known() {
 		return nil, fmt.Errorf("queueing notification: unknown kind %q", n.Kind)
 	}
 	for i := range n.To {

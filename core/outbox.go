@@ -41,6 +41,9 @@ type Notification struct {
 // notification whose every recipient failed for good on the protocol is held.
 // With a DedupeKey already used, it queues nothing and returns ok=false.
 func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (ok bool, err error) {
+	if !n.Kind.Known() {
+		return false, fmt.Errorf("queueing %q: unknown notification kind", n.Kind)
+	}
 	if len(n.To) == 0 {
 		return false, fmt.Errorf("queueing %s: no recipient", n.Kind)
 	}

@@ -111,7 +111,7 @@ func parseLanguage(fsys fs.FS, lang string) (map[core.NotificationKind]*kindTemp
 	samples := []View{sampleView(lang), {Lang: lang}}
 	for _, kind := range core.AllNotificationKinds() {
 		name := lang + "/" + string(kind) + ".md"
-		kt, err := parseKind(fsys, name, string(partials))
+		kt, err := parseKind(fsys, name, lang, string(partials))
 		for _, sample := range samples {
 			if err == nil {
 				_, err = render(kt, goldmark.New(), sample)
@@ -126,7 +126,7 @@ func parseLanguage(fsys fs.FS, lang string) (map[core.NotificationKind]*kindTemp
 	return set, errors.Join(errs...)
 }
 
-func parseKind(fsys fs.FS, name, partials string) (*kindTemplates, error) {
+func parseKind(fsys fs.FS, name, lang, partials string) (*kindTemplates, error) {
 	src, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, err
@@ -136,14 +136,16 @@ func parseKind(fsys fs.FS, name, partials string) (*kindTemplates, error) {
 		return nil, errors.New(`want a subject line, a line "---", then the body`)
 	}
 	kt := &kindTemplates{}
-	if kt.subject, err = template.New(name).Funcs(textFuncs).Parse(strings.TrimSpace(subject)); err != nil {
+	plain := func(s string) string { return s }
+	if kt.subject, err = template.New(name).Funcs(textFuncs).Funcs(labelFuncs(lang, plain)).Parse(strings.TrimSpace(subject)); err != nil {
 		return nil, err
 	}
 	for _, mode := range []struct {
-		t     **template.Template
-		funcs template.FuncMap
-	}{{&kt.markdown, markdownFuncs}, {&kt.text, textFuncs}} {
-		t, err := template.New(name).Funcs(mode.funcs).Parse(body)
+		t      **template.Template
+		funcs  template.FuncMap
+		labels template.FuncMap
+	}{{&kt.markdown, markdownFuncs, labelFuncs(lang, EscapeMarkdown)}, {&kt.text, textFuncs, labelFuncs(lang, plain)}} {
+		t, err := template.New(name).Funcs(mode.funcs).Funcs(mode.labels).Parse(body)
 		if err != nil {
 			return nil, err
 		}
@@ -252,6 +254,18 @@ var markdownFuncs = template.FuncMap{
 		return fence + "\n" + strings.TrimRight(s, "\n") + "\n" + fence
 	},
 	"join": strings.Join,
+}
+
+// labelFuncs are the helpers that name codes in lang with core's one
+// vocabulary (core/labels.go, core/kinds.go), each label passed through
+// escape: statusLabel and statusHint take a core.Status code ("open"),
+// kindLabel a core.NotificationKind code ("ack").
+func labelFuncs(lang string, escape func(string) string) template.FuncMap {
+	return template.FuncMap{
+		"statusLabel": func(code string) string { return escape(core.Status(code).Label().In(lang)) },
+		"statusHint":  func(code string) string { return escape(core.Status(code).Info().Hint.In(lang)) },
+		"kindLabel":   func(code string) string { return escape(core.NotificationKind(code).Label().In(lang)) },
+	}
 }
 
 // textFuncs are the same helpers for the text/plain part and the subject.

@@ -122,7 +122,7 @@ func TestGolden(t *testing.T) {
 					t.Error("text part does not start with the reply marker")
 				}
 				hasKey := strings.Contains(out.Text, "K7XQ2MP9RD") || strings.Contains(out.HTML, "K7XQ2MP9RD")
-				if hasKey != (kind == core.NotifyAck) {
+				if hasKey != (kind.Info().AccessKey == core.KeyEveryCopy) {
 					t.Errorf("access key shown: %v", hasKey)
 				}
 			})
@@ -207,26 +207,128 @@ func TestSubjectCarriesTheTagOnce(t *testing.T) {
 }
 
 // TestAutoSubmitted: RFC 3834 §5 — "auto-replied" only for what answers a
-// message of the recipient (the acknowledgement, the too-large answer);
-// everything else Tramita sends on its own is "auto-generated". A fixed
-// table, so a new kind must be placed here on purpose.
+// message of the recipient, "auto-generated" for the rest. Every kind of
+// core's table is built into a message and its header checked against the
+// table's AutoReplied; the kinds RFC 3834 names here (the acknowledgement,
+// the too-large answer) are checked to be marked so in the table.
 func TestAutoSubmitted(t *testing.T) {
-	want := map[core.NotificationKind]string{
-		core.NotifyAck: "auto-replied", core.NotifyTooLarge: "auto-replied",
-		core.NotifyUnitNotice: "auto-generated", core.NotifyStatusUpdate: "auto-generated", core.NotifyReply: "auto-generated",
-		core.NotifyRequesterMessage: "auto-generated", core.NotifyCommandResult: "auto-generated",
-		core.NotifyCommandRejected: "auto-generated", core.NotifyDeliveryFailed: "auto-generated",
-		core.NotifyReminderDueSoon: "auto-generated", core.NotifyReminderDue: "auto-generated",
-		core.NotifyOverdueDigest: "auto-generated", core.NotifyIntakeFailed: "auto-generated",
+	t.Parallel()
+	r, err := mailout.NewRenderer(templates.Mail(), "pt-BR")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, kind := range core.AllNotificationKinds() {
-		w, ok := want[kind]
-		if !ok {
-			t.Errorf("%s: not in this table", kind)
-			continue
+	keys, _ := core.ParseKeyring("1:test-secret-long-enough")
+	for _, k := range core.NotificationKinds() {
+		d := goldenDelivery(t, k.Kind)
+		out, err := r.Render(k.Kind, mailout.NewView(d, goldenOrg, "pt-BR", "https://p.example"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := mailout.AutoSubmitted(kind); got != w {
-			t.Errorf("%s: %q, want %q", kind, got, w)
+		m, err := mailout.Message(d, out, mailout.Envelope{Org: goldenOrg, Recipient: d.To[0], Keys: keys, Date: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "auto-generated"
+		if k.AutoReplied {
+			want = "auto-replied"
+		}
+		if got := m.GetGenHeader("Auto-Submitted"); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: Auto-Submitted %q, want %q", k.Kind, got, want)
+		}
+	}
+	for _, kind := range []core.NotificationKind{core.NotifyAck, core.NotifyTooLarge} {
+		if !kind.Info().AutoReplied {
+			t.Errorf("%s answers the requester's message but is not AutoReplied in core's table", kind)
+		}
+	}
+}
+
+// TestClosingLineIsOne: every staff mail of a language ends with the same
+// closing line, and every requester mail carries the same signature (the
+// English ones had drifted apart: "service of X" and "service — X").
+func TestClosingLineIsOne(t *testing.T) {
+	t.Parallel()
+	signature := map[string]string{
+		"pt-BR": "Atenciosamente,\n\n" + goldenOrg.Name + "\n\nEsta mensagem foi enviada automaticamente pelo serviço de protocolo.",
+		"en":    "Kind regards,\n\n" + goldenOrg.Name + "\n\nThis message was sent automatically by the protocol service.",
+	}
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closings := map[string][]core.NotificationKind{}
+		for _, k := range core.NotificationKinds() {
+			out, err := r.Render(k.Kind, mailout.NewView(goldenDelivery(t, k.Kind), goldenOrg, lang, "https://p.example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.ToRequester {
+				if !strings.Contains(out.Text, signature[lang]) {
+					t.Errorf("%s/%s: no requester signature %q", lang, k.Kind, signature[lang])
+				}
+				continue
+			}
+			paras := strings.Split(strings.TrimSpace(out.Text), "\n\n")
+			last := paras[len(paras)-1]
+			closings[last] = append(closings[last], k.Kind)
+		}
+		if len(closings) != 1 {
+			t.Errorf("%s: staff mail ends in %d different ways: %v", lang, len(closings), closings)
+		}
+	}
+}
+
+// TestMailStatusLabels: the mail names a status with core's label, the
+// word the lookup page and the CLI use (it said "em andamento" where the
+// page said "Aberto").
+func TestMailStatusLabels(t *testing.T) {
+	t.Parallel()
+	prefix := map[string][2]string{"pt-BR": {"- Situação: ", "Situação atual: "}, "en": {"- Status: ", "Current status: "}}
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range core.Statuses() {
+			for i, kind := range []core.NotificationKind{core.NotifyUnitNotice, core.NotifyStatusUpdate} {
+				d := goldenDelivery(t, kind)
+				d.Protocol.Status = st.Status
+				d.Data["status"] = string(st.Status)
+				out, err := r.Render(kind, mailout.NewView(d, goldenOrg, lang, "https://p.example"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := prefix[lang][i] + st.Label.In(lang); !strings.Contains(out.Text, want) {
+					t.Errorf("%s/%s/%s: no %q in\n%s", lang, kind, st.Status, want, out.Text)
+				}
+			}
+		}
+	}
+}
+
+// TestDeliveryFailedNamesTheKind: the notice of a failed delivery names
+// the undelivered mail with core's label of its kind.
+func TestDeliveryFailedNamesTheKind(t *testing.T) {
+	t.Parallel()
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range core.NotificationKinds() {
+			if !k.RecordsFailures {
+				continue
+			}
+			d := goldenDelivery(t, core.NotifyDeliveryFailed)
+			d.Data["undelivered"] = string(k.Kind)
+			out, err := r.Render(core.NotifyDeliveryFailed, mailout.NewView(d, goldenOrg, lang, "https://p.example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.Text, k.Label.In(lang)) {
+				t.Errorf("%s: %s not named %q", lang, k.Kind, k.Label.In(lang))
+			}
 		}
 	}
 }

@@ -26,7 +26,7 @@ type View struct {
 	TypeName        string
 	TypeDescription string
 	UnitName        string // unit holding the protocol
-	Status          string // open, suspended, concluded (not escaped; templates translate it)
+	Status          string // core.Status code (not escaped; templates name it with statusLabel)
 	OpenedAt        string
 	Deadline        string
 
@@ -101,12 +101,6 @@ func (v View) escaped() View {
 	return v
 }
 
-// requesterKind reports whether kind is written to requesters; the other
-// kinds go to staff and may show internal text and personal data.
-func requesterKind(k core.NotificationKind) bool {
-	return k == core.NotifyAck || k == core.NotifyStatusUpdate || k == core.NotifyReply || k == core.NotifyTooLarge
-}
-
 // WithAccessKey returns v with the protocol's access key and a lookup link
 // that carries it: for the requester's and other requester's copies of
 // status updates and replies (DESIGN.md: "the link in every requester
@@ -126,7 +120,8 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 	loc := org.Location()
 	data := d.Data
 	v := View{Lang: lang, OrgName: org.Name, Applied: true}
-	staff := !requesterKind(d.Kind)
+	kind := d.Kind.Info()
+	staff := !kind.ToRequester
 	if p := d.Protocol; p != nil {
 		v.Number, v.Subject, v.TypeName, v.TypeDescription = p.Number, p.Subject, p.TypeName, p.TypeDescription
 		v.UnitName, v.Status = p.UnitName, string(p.Status)
@@ -138,7 +133,7 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		if staff {
 			v.RequesterEmail = p.Requester.Email
 		}
-		if d.Kind == core.NotifyAck {
+		if kind.AccessKey == core.KeyEveryCopy {
 			v.AccessKey = p.AccessKey
 		}
 	}
@@ -214,15 +209,8 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		}
 	}
 	v.Dispatch = str(data["dispatch"])
-	if v.Dispatch == "" && d.Step != nil {
-		switch d.Kind {
-		case core.NotifyUnitNotice, core.NotifyRequesterMessage:
-			v.Dispatch = d.Step.Text
-		case core.NotifyReply:
-			if d.Step.Visibility == core.Public {
-				v.Dispatch = d.Step.Text
-			}
-		}
+	if v.Dispatch == "" && d.Step != nil && kind.StepText && (staff || d.Step.Visibility == core.Public) {
+		v.Dispatch = d.Step.Text
 	}
 	return v
 }

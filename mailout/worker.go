@@ -33,13 +33,6 @@ type Store interface {
 // are listed by name only.
 const DefaultMaxAttachBytes = 20 << 20
 
-// carriesFiles reports whether mail of kind k attaches the files of its
-// step: the unit's notices (full dispatch and files, DESIGN.md), a
-// participant's new message to the unit, and a public answer.
-func carriesFiles(k core.NotificationKind) bool {
-	return k == core.NotifyUnitNotice || k == core.NotifyRequesterMessage || k == core.NotifyReply
-}
-
 // Defaults of Config.
 const (
 	DefaultInterval    = 5 * time.Second  // poll period between kicks
@@ -358,7 +351,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 	// The requesters (To) of a status update or reply get the link with the
 	// access key; Cc'd participants get the copy without it. Each variant
 	// is rendered only when a pending recipient needs it.
-	keyed := d.Protocol != nil && (d.Kind == core.NotifyStatusUpdate || d.Kind == core.NotifyReply)
+	keyed := d.Protocol != nil && d.Kind.Info().AccessKey == core.KeyRequesters
 	withKey := func(rcpt string) bool { return keyed && slices.Contains(d.To, rcpt) }
 	needPlain, needKey := false, false
 	for _, rcpt := range pending {
@@ -377,7 +370,7 @@ func (w *Worker) deliver(ctx context.Context, sess *session, org core.Organizati
 		rKey, err = w.cfg.Renderer.Render(d.Kind, view.WithAccessKey(d.Protocol.AccessKey))
 	}
 	var files []core.StepFile
-	if err == nil && carriesFiles(d.Kind) && d.StepID != 0 {
+	if err == nil && d.Kind.Info().CarriesFiles && d.StepID != 0 {
 		files, err = sess.stepFiles(ctx, w.cfg.Store, d.StepID, w.cfg.MaxAttachBytes)
 	}
 	if err != nil {

@@ -113,7 +113,7 @@ func firstNonEmpty(a, b string) string {
 func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtocol {
 	loc := v.Location()
 	out := apiProtocol{
-		Number: v.Number, Level: v.Level, Status: v.Status, StatusLabel: strings.ToLower(statusLabel(v.Status)),
+		Number: v.Number, Level: v.Level, Status: v.Status, StatusLabel: strings.ToLower(v.Status.Label().In(core.LangPtBR)),
 		Type: v.TypeName, Unit: v.UnitName, OpenedAt: v.OpenedAt.In(loc), UpdatedAt: v.UpdatedAt.In(loc),
 		Subject: v.Subject, Documents: v.Documents, Steps: make([]apiStep, 0, len(v.Steps)),
 	}
@@ -123,7 +123,7 @@ func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtoc
 	}
 	for _, st := range v.Steps {
 		as := apiStep{At: st.At.In(loc), Kind: st.Kind, Internal: st.Internal, FromUnit: st.FromUnit, ToUnit: st.ToUnit, Text: st.Text}
-		as.Label = kindLabel(st.Kind)
+		as.Label = st.Kind.Label().In(core.LangPtBR)
 		if st.Internal {
 			as.Label = "Trâmite interno"
 		}

@@ -59,42 +59,20 @@ type fileView struct {
 	Size string
 }
 
-// statusWords are the status labels and CSS classes (colour and word).
-var statusWords = map[core.Status][2]string{
-	core.StatusOpen:      {"Aberto", "aberto"},
-	core.StatusSuspended: {"Sobrestado", "sobrestado"},
-	core.StatusConcluded: {"Concluído", "concluido"},
+// statusClasses are the CSS classes (colour) of the statuses; the words
+// come from core's one vocabulary (core.Status.Label).
+var statusClasses = map[core.Status]string{
+	core.StatusOpen:      "aberto",
+	core.StatusSuspended: "sobrestado",
+	core.StatusConcluded: "concluido",
 }
 
-// kindLabels name the step kinds on the page.
-var kindLabels = map[core.StepKind]string{
-	core.StepOpened:           "Abertura",
-	core.StepMessage:          "Mensagem do requerente",
-	core.StepForwarded:        "Encaminhamento",
-	core.StepDispatch:         "Despacho",
-	core.StepReply:            "Resposta ao requerente",
-	core.StepNote:             "Nota",
-	core.StepConcluded:        "Conclusão",
-	core.StepReopened:         "Reabertura",
-	core.StepSuspended:        "Sobrestamento",
-	core.StepResumed:          "Retomada",
-	core.StepDeadline:         "Prazo alterado",
-	core.StepTypeChanged:      "Tipo alterado",
-	core.StepRequesterChanged: "Requerente alterado",
-}
-
-func statusLabel(st core.Status) string {
-	if w, ok := statusWords[st]; ok {
-		return w[0]
+// statusClass returns st's CSS class; a status without one is shown as open.
+func statusClass(st core.Status) string {
+	if c, ok := statusClasses[st]; ok {
+		return c
 	}
-	return string(st)
-}
-
-func kindLabel(k core.StepKind) string {
-	if l, ok := kindLabels[k]; ok {
-		return l
-	}
-	return "Trâmite"
+	return "aberto"
 }
 
 // buildView turns v into the page's view. key is the access key typed,
@@ -105,13 +83,9 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 		t = t.In(loc)
 		return dateView{Text: t.Format("02/01/2006 15:04"), ISO: t.Format(time.RFC3339)}
 	}
-	w, ok := statusWords[v.Status]
-	if !ok {
-		w = [2]string{string(v.Status), "aberto"}
-	}
 	pv := &protocolView{
 		Number: v.Number, Digits: n.Digits(), Full: v.Level == core.PublicFull,
-		StatusLabel: w[0], StatusClass: w[1],
+		StatusLabel: v.Status.Label().In(core.LangPtBR), StatusClass: statusClass(v.Status),
 		Subject: v.Subject, TypeName: v.TypeName, UnitName: v.UnitName,
 		OpenedAt: date(v.OpenedAt), UpdatedAt: date(v.UpdatedAt),
 		Documents: v.Documents,
@@ -139,7 +113,7 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 		if st.Internal {
 			sv.Label = "Trâmite interno"
 		} else {
-			sv.Label = kindLabel(st.Kind)
+			sv.Label = st.Kind.Label().In(core.LangPtBR)
 			sv.HTML, sv.Images, sv.Files = s.stepBody(st, fileURL)
 		}
 		pv.Steps = append(pv.Steps, sv)

@@ -47,9 +47,13 @@ func cmdShow(ctx context.Context, e env, args []string, stdout io.Writer) error 
 	return nil
 }
 
+// printProtocol writes v as text, in pt-BR: statuses, roles, step kinds,
+// visibility and notification kinds by core's labels (the JSON keeps the
+// codes).
 func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
+	const lang = core.LangPtBR
 	ts := func(t time.Time) string { return t.In(loc).Format("02/01/2006 15:04") }
-	fmt.Fprintf(w, "Protocolo %s  [%s]\n", v.Number, ptWord(string(v.Status)))
+	fmt.Fprintf(w, "Protocolo %s  [%s]\n", v.Number, v.Status.Label().In(lang))
 	fmt.Fprintf(w, "Assunto:  %s\n", v.Subject)
 	fmt.Fprintf(w, "Tipo:     %s (%s)\n", v.TypeName, v.Type)
 	fmt.Fprintf(w, "Unidade:  %s (%s)\n", v.UnitName, v.Unit)
@@ -59,12 +63,12 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 	}
 	fmt.Fprintf(w, "Chave:    %s\n", v.AccessKey)
 	for _, p := range v.Participants {
-		fmt.Fprintf(w, "  %-16s %s\n", ptWord(p.Role), strings.TrimSpace(p.Email+" "+p.Name))
+		fmt.Fprintf(w, "  %-16s %s\n", core.ParticipantRoleLabel(p.Role).In(lang), strings.TrimSpace(p.Email+" "+p.Name))
 	}
 	fmt.Fprintln(w, "\nTrâmites:")
 	for _, s := range v.Steps {
 		units := strings.Trim(s.FromUnit+" → "+s.ToUnit, " →")
-		fmt.Fprintf(w, "%3d  %s  %-14s %-8s %s  %s\n", s.N, ts(s.At), ptWord(string(s.Kind)), ptWord(string(s.Visibility)), units, s.Author)
+		fmt.Fprintf(w, "%3d  %s  %-22s %-8s %s  %s\n", s.N, ts(s.At), s.Kind.Label().In(lang), s.Visibility.Label().In(lang), units, s.Author)
 		if text := strings.TrimSpace(s.Text); text != "" {
 			for _, line := range strings.Split(text, "\n") {
 				fmt.Fprintf(w, "       | %s\n", line)
@@ -76,25 +80,6 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 	}
 	fmt.Fprintln(w, "\nNotificações:")
 	for _, n := range v.Notifications {
-		fmt.Fprintf(w, "  %-18s %-9s %s\n", n.Kind, ptWord(n.Status), strings.Join(n.To, ", "))
+		fmt.Fprintf(w, "  %-32s %-9s %s\n", n.Kind.Label().In(lang), core.DeliveryStatusLabel(n.Status).In(lang), strings.Join(n.To, ", "))
 	}
-}
-
-// ptWords are the Portuguese words the text output of `show` uses for
-// statuses, roles, step kinds and visibility (the JSON keeps the codes).
-var ptWords = map[string]string{
-	"open": "aberto", "suspended": "sobrestado", "concluded": "concluído",
-	"requester": "requerente", "other_requester": "outro requer.", "cc": "em cópia",
-	"opened": "abertura", "message": "mensagem", "forwarded": "encaminhado", "dispatch": "despacho", "reply": "resposta",
-	"note": "nota", "reopened": "reaberto", "resumed": "retomado", "deadline": "prazo", "type_changed": "tipo alterado",
-	"requester_changed": "requerente alt.", "auto_reply": "resp. automática", "bounce": "devolução",
-	"public": "público", "private": "privado",
-	"queued": "na fila", "sent": "enviada", "failed": "falhou", "held": "retida",
-}
-
-func ptWord(code string) string {
-	if w, ok := ptWords[code]; ok {
-		return w
-	}
-	return code
 }
