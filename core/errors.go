@@ -43,3 +43,28 @@ func IsTemporary(err error) bool {
 	}
 	return pgconn.SafeToRetry(err)
 }
+
+// IsUnavailable reports whether err says the database could not be reached
+// at all (no connection, shutting down, not accepting connections), as
+// opposed to the database answering with an error about this work. A
+// message that fails this way is not to blame; one that fails otherwise,
+// even temporarily, may be (a statement timeout, a deadlock every time).
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+			return true
+		}
+		return pgErr.Code[:2] == "08"
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}

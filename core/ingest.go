@@ -54,6 +54,7 @@ type ingestTx struct {
 // Errors are returned unchanged from the database; IsTemporary tells the
 // caller whether to retry (EX_TEMPFAIL) or quarantine the message.
 func (s *Service) Ingest(ctx context.Context, in Inbound) (IngestResult, error) {
+	in.dbText()
 	var res IngestResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		org, err := loadOrganization(ctx, tx)

@@ -52,7 +52,7 @@ func (s *Service) ProtocolByMessageIDs(ctx context.Context, ids []string, outgoi
 		JOIN message_index mi ON mi.message_id = ref.message_id
 		JOIN protocols p ON p.id = mi.protocol_id
 		WHERE NOT $2 OR mi.direction = 'out'
-		ORDER BY ref.pos, mi.created_at DESC LIMIT 1`, ids, outgoingOnly).Scan(&r.ID, &r.Number)
+		ORDER BY ref.pos, mi.created_at DESC LIMIT 1`, dbTexts(ids), outgoingOnly).Scan(&r.ID, &r.Number)
 	if isNoRows(err) {
 		return r, ErrNotFound
 	}
@@ -67,7 +67,7 @@ func (s *Service) ProtocolByMessageIDs(ctx context.Context, ids []string, outgoi
 // staff member (DESIGN.md, threading rule 3).
 func (s *Service) IsParticipant(ctx context.Context, protocolID int64, email string) (bool, error) {
 	var ok bool
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = DBText(strings.ToLower(strings.TrimSpace(email)))
 	err := s.pool.QueryRow(ctx, `SELECT
 		EXISTS (SELECT 1 FROM participants WHERE protocol_id = $1 AND active AND (email = $2 OR reply_to = $2))
 		OR EXISTS (SELECT 1 FROM staff WHERE email = $2 AND active)`, protocolID, email).Scan(&ok)

@@ -13,7 +13,24 @@ import (
 // "failed") with its error, so nothing is lost and staff can replay it with
 // `tramita failed retry`. Storing the same message again only updates the
 // error. Receiving it again (or a retry) processes it anew.
+//
+// Quarantine never fails for what the message contains: its text fields are
+// made fit for text columns first (DBText), and should the record still be
+// refused for a reason that is not temporary, the message is stored again
+// with its raw bytes only. Only a temporary failure (IsTemporary) is
+// returned as such, so the caller may hand the message over again.
 func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (IngestResult, error) {
+	in.dbText()
+	res, err := s.quarantine(ctx, in, DBText(cause.Error()))
+	if err != nil && !IsTemporary(err) {
+		s.log.Error("quarantine refused; storing the raw bytes only", "error", err)
+		bare := Inbound{Raw: in.Raw, Source: Source{Kind: in.Source.Kind}}
+		res, err = s.quarantine(ctx, bare, DBText(cause.Error())+" (quarantine of the parsed message refused: "+DBText(err.Error())+")")
+	}
+	return res, err
+}
+
+func (s *Service) quarantine(ctx context.Context, in Inbound, cause string) (IngestResult, error) {
 	rawSum, ident := identity(in.Raw, in.MessageID)
 	kind := in.Source.Kind
 	if kind == "" {
@@ -27,7 +44,7 @@ func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (Inge
 			VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, 'failed', $10)
 			ON CONFLICT (identity) DO UPDATE SET error = $10 WHERE raw_messages.outcome = 'failed'
 			RETURNING id, (xmax = 0)`,
-			rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, s.now(), cause.Error()).Scan(&id, &first)
+			rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, s.now(), cause).Scan(&id, &first)
 		if err != nil || !first {
 			return err
 		}
@@ -41,13 +58,13 @@ func (s *Service) Quarantine(ctx context.Context, in Inbound, cause error) (Inge
 		return IngestResult{}, fmt.Errorf("quarantining message: %w", err)
 	}
 	s.log.Error("message quarantined", "raw_message_id", id, "error", cause)
-	return IngestResult{Outcome: OutcomeFailed, Reason: cause.Error(), RawMessageID: id, Notifications: []NotificationSummary{}}, nil
+	return IngestResult{Outcome: OutcomeFailed, Reason: cause, RawMessageID: id, Notifications: []NotificationSummary{}}, nil
 }
 
 // tellAdmins queues an intake_failed notice to each active administrator,
 // once per quarantined message: staff learn that mail is waiting in
 // `tramita failed list` (and in the IMAP failed folder).
-func tellAdmins(ctx context.Context, tx pgx.Tx, rawID int64, in Inbound, cause error, now time.Time) error {
+func tellAdmins(ctx context.Context, tx pgx.Tx, rawID int64, in Inbound, cause string, now time.Time) error {
 	org, err := loadOrganization(ctx, tx)
 	if errors.Is(err, ErrNoOrganization) {
 		return nil // nobody to tell yet; the message is kept all the same
@@ -73,7 +90,7 @@ func tellAdmins(ctx context.Context, tx pgx.Tx, rawID int64, in Inbound, cause e
 	for _, a := range admins {
 		n := Notification{Kind: NotifyIntakeFailed, RawMessageID: rawID, To: []string{a.email}, StaffID: a.id, At: now,
 			DedupeKey: fmt.Sprintf("intake_failed:%d:%d", rawID, a.id),
-			Data:      map[string]any{"reason": cause.Error(), "subject": in.Subject, "from": in.From.Email, "size": len(in.Raw), "raw_message_id": rawID}}
+			Data:      map[string]any{"reason": cause, "subject": in.Subject, "from": in.From.Email, "size": len(in.Raw), "raw_message_id": rawID}}
 		if _, err := enqueue(ctx, tx, org, &n); err != nil {
 			return err
 		}

@@ -23,7 +23,10 @@ const moveBatch = 50
 // handle takes one message through intake: fetch (BODY.PEEK[], so nothing
 // is marked read), ingest and commit, cursor; then it queues the message
 // for \Seen and MOVE (see flush). A temporary failure returns an error and
-// leaves the message untouched in the mailbox, the cursor before it.
+// leaves the message untouched in the mailbox, the cursor before it; after
+// PollerConfig.MaxAttempts such failures in a row (other than the database
+// being unreachable) the message is quarantined and moved to the failed
+// folder instead, so one message can never hold the mailbox.
 func (s *session) handle(ctx context.Context, uid uint32, size int64) error {
 	p := s.p
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
@@ -35,8 +38,11 @@ func (s *session) handle(ctx context.Context, uid uint32, size int64) error {
 	if limit > 0 && size > p.cfg.OversizeFactor*limit {
 		var err error
 		res, err = s.quarantineOversized(mctx, src, size, limit)
-		if err != nil {
+		if err != nil && !p.blame(src, err) {
 			return err
+		}
+		if err != nil {
+			res = s.giveUp(mctx, nil, src, err)
 		}
 	} else {
 		raw, found, err := s.fetch(uid, &imap.FetchItemBodySection{Peek: true})
@@ -48,11 +54,15 @@ func (s *session) handle(ctx context.Context, uid uint32, size int64) error {
 			p.log.Info("message vanished before it was fetched", "uid", uid)
 			return nil
 		}
-		res, err = p.ing.Ingest(mctx, raw, src)
-		if err != nil {
+		res, err = s.ingest(mctx, raw, src)
+		if err != nil && !p.blame(src, err) {
 			return fmt.Errorf("ingesting UID %d (left in the mailbox, retried later): %w", uid, err)
 		}
+		if err != nil {
+			res = s.giveUp(mctx, raw, src, err)
+		}
 	}
+	p.failing = failingMessage{}
 	if p.cfg.AfterIngest != nil {
 		if err := p.cfg.AfterIngest(src, res); err != nil {
 			return errCrash{err}
@@ -84,6 +94,64 @@ func (s *session) handle(ctx context.Context, uid uint32, size int64) error {
 		return s.flush()
 	}
 	return nil
+}
+
+// ingest hands raw to the Ingester; a panic becomes an error, so that it
+// counts against the message like any other failure (see blame).
+func (s *session) ingest(ctx context.Context, raw []byte, src core.Source) (res core.IngestResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic while ingesting: %v", r)
+		}
+	}()
+	return s.p.ing.Ingest(ctx, raw, src)
+}
+
+// failingMessage is the message that failed last and how many times in a row.
+type failingMessage struct {
+	uidValidity, uid uint32
+	count            int
+}
+
+// blame counts a failure of the message src and reports whether it has now
+// failed MaxAttempts times in a row and must be given up on. A failure
+// because the database cannot be reached at all (core.IsUnavailable) is not
+// the message's fault and is not counted: every message would fail alike.
+func (p *Poller) blame(src core.Source, err error) bool {
+	if core.IsUnavailable(err) {
+		return false
+	}
+	f := &p.failing
+	if f.uidValidity != src.UIDValidity || f.uid != src.UID {
+		*f = failingMessage{uidValidity: src.UIDValidity, uid: src.UID}
+	}
+	f.count++
+	p.log.Warn("message failed", "uid", src.UID, "attempt", f.count, "max_attempts", p.cfg.MaxAttempts, "error", err)
+	return f.count >= p.cfg.MaxAttempts
+}
+
+// giveUp records a message that failed MaxAttempts times in a row: it is
+// quarantined with its raw bytes (when the database takes them) and goes to
+// the failed folder, so the messages after it are read. It never fails: if
+// even the quarantine is refused, the message is still kept, in the failed
+// folder, and the error is logged.
+func (s *session) giveUp(ctx context.Context, raw []byte, src core.Source, cause error) core.IngestResult {
+	p := s.p
+	n := p.failing.count
+	p.failing = failingMessage{}
+	cause = fmt.Errorf("%w: failed %d times in a row, last with: %v", core.ErrUnprocessable, n, cause)
+	p.log.Error("giving up on a message; it goes to the failed folder", "uid", src.UID, "folder", s.failed, "error", cause)
+	if raw == nil {
+		return core.IngestResult{Outcome: core.OutcomeFailed}
+	}
+	res, err := p.ing.Core.Quarantine(ctx, core.Inbound{Raw: raw, Source: src}, cause)
+	if err != nil {
+		p.log.Error("quarantining a message given up on; it is kept in the failed folder only", "uid", src.UID,
+			"folder", s.failed, "error", err)
+		return core.IngestResult{Outcome: core.OutcomeFailed}
+	}
+	res.Outcome = core.OutcomeFailed
+	return res
 }
 
 // flush flags the committed messages \Seen and moves them to their folder,

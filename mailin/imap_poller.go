@@ -44,6 +44,7 @@ const (
 	DefaultMaxBackoff       = 2 * time.Minute
 	DefaultStandbyRetry     = 5 * time.Second
 	DefaultOversizeFactor   = 4
+	DefaultMaxAttempts      = 5
 )
 
 // MailboxStore is what the poller needs from core besides ingest: the
@@ -81,6 +82,12 @@ type PollerConfig struct {
 	// limit (RFC822.SIZE, bytes) is not fetched at all; its header is
 	// quarantined and it goes to the failed folder. Default 4.
 	OversizeFactor int64
+	// MaxAttempts is how many times in a row one message may fail to be
+	// ingested (for any reason but the database being unreachable, which
+	// is no message's fault) before it is quarantined and moved to the
+	// failed folder, so that the messages after it are read
+	// (TRAMITA_IMAP_MAX_ATTEMPTS). Default 5.
+	MaxAttempts int
 	// DisableIdle polls every PollInterval even when the server has IDLE.
 	DisableIdle bool
 	// TLSConfig is used for imaps:// and STARTTLS. Default: system roots,
@@ -119,8 +126,9 @@ type Poller struct {
 	store MailboxStore
 	log   *slog.Logger
 
-	state   atomic.Value // PollerState
-	attempt int          // consecutive failures, for the backoff; Run's goroutine only
+	state   atomic.Value   // PollerState
+	attempt int            // consecutive failures, for the backoff; Run's goroutine only
+	failing failingMessage // the message that failed last; Run's goroutine only
 }
 
 // NewPoller returns a Poller that hands messages to ing and keeps its
@@ -155,6 +163,9 @@ func NewPoller(cfg PollerConfig, ing *Ingester, store MailboxStore) (*Poller, er
 	}
 	if cfg.OversizeFactor <= 0 {
 		cfg.OversizeFactor = DefaultOversizeFactor
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
 	}
 	log := cfg.Logger
 	if log == nil {

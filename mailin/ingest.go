@@ -30,8 +30,9 @@ type Ingester struct {
 
 // Ingest processes raw. It returns an error only when the failure is
 // temporary (core.IsTemporary: the database is unreachable, say) and the
-// message must be handed over again; any other failure quarantines the
-// message and returns OutcomeFailed with a nil error. A message over the
+// message must be handed over again, or when even the quarantine refused
+// it; any other failure quarantines the message and returns OutcomeFailed
+// with a nil error. A message over the
 // size limit is stored and answered once (OutcomeRejected).
 func (g *Ingester) Ingest(ctx context.Context, raw []byte, src core.Source) (res core.IngestResult, err error) {
 	log := g.Log
@@ -40,7 +41,12 @@ func (g *Ingester) Ingest(ctx context.Context, raw []byte, src core.Source) (res
 	}
 	org, err := g.Core.Organization(ctx)
 	if err != nil {
-		return res, fmt.Errorf("loading organization: %w", err)
+		err = fmt.Errorf("loading organization: %w", err)
+		if core.IsTemporary(err) {
+			return res, err
+		}
+		log.Error("message failed", "error", err)
+		return g.Core.Quarantine(ctx, core.Inbound{Raw: raw, Source: src}, err)
 	}
 	var in core.Inbound
 	func() {

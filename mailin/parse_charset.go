@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // whatwgOverrides maps charset labels whose IANA meaning differs from what
@@ -77,6 +78,12 @@ func isASCII(b []byte) bool {
 // as UTF-8.
 func (p *parser) decodeCharset(label string, b []byte) string {
 	l := normalizeCharset(label)
+	if enc, order := sniffUTF16(b); enc != nil && asciiSafe(l) {
+		if out, err := enc.NewDecoder().Bytes(b); err == nil {
+			p.problemf("text declared as %q is UTF-16 (%s); decoded as UTF-16", l, order)
+			return string(out)
+		}
+	}
 	if isASCII(b) && asciiSafe(l) {
 		return string(b)
 	}
@@ -110,6 +117,43 @@ func (p *parser) decodeCharset(label string, b []byte) string {
 		return fallbackDecode(b)
 	}
 	return string(out)
+}
+
+// sniffUTF16 recognizes UTF-16 text whatever its label says (a body from a
+// Windows program sent as text/plain, often labelled UTF-8 or not at all): a
+// byte-order mark (FF FE or FE FF: bytes valid UTF-8 never starts with), or,
+// without one, NUL bytes in at least a quarter of the even (big-endian) or
+// odd (little-endian) positions of the first 4 KiB and in almost none of the
+// other ones, as Latin text encoded in UTF-16 has. It returns nil when b is
+// not UTF-16, else the decoder (which drops the BOM) and the byte order.
+func sniffUTF16(b []byte) (encoding.Encoding, string) {
+	switch {
+	case len(b) >= 2 && b[0] == 0xFF && b[1] == 0xFE:
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "little-endian, with BOM"
+	case len(b) >= 2 && b[0] == 0xFE && b[1] == 0xFF:
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), "big-endian, with BOM"
+	}
+	head := b[:min(len(b), 4096)&^1]
+	if len(head) < 4 {
+		return nil, ""
+	}
+	var even, odd int
+	for i := 0; i < len(head); i += 2 {
+		if head[i] == 0 {
+			even++
+		}
+		if head[i+1] == 0 {
+			odd++
+		}
+	}
+	pairs := len(head) / 2
+	switch {
+	case odd*4 >= pairs && even*20 <= pairs:
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "little-endian"
+	case even*4 >= pairs && odd*20 <= pairs:
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "big-endian"
+	}
+	return nil, ""
 }
 
 // fallbackDecode reads undeclared 8-bit bytes: UTF-8 when valid, otherwise

@@ -47,6 +47,7 @@ func cmdIMAP(ctx context.Context, e env, getenv func(string) string, args []stri
 //	TRAMITA_IMAP_PROCESSED      folder for processed mail (default Tramita/Processed)
 //	TRAMITA_IMAP_FAILED         folder for quarantined mail (default Tramita/Failed)
 //	TRAMITA_IMAP_POLL           poll interval: a Go duration (90s, 2m) or seconds; default 60 s
+//	TRAMITA_IMAP_MAX_ATTEMPTS   failures in a row before a message goes to the failed folder (default 5)
 func imapConfig(getenv func(string) string, log *slog.Logger) (mailin.PollerConfig, error) {
 	var cfg mailin.PollerConfig
 	raw := getenv("TRAMITA_IMAP_URL")
@@ -73,6 +74,13 @@ func imapConfig(getenv func(string) string, log *slog.Logger) (mailin.PollerConf
 			return cfg, fmt.Errorf("%w: TRAMITA_IMAP_POLL must be at least 1s", errUsage)
 		}
 		cfg.PollInterval = d
+	}
+	if v := strings.TrimSpace(getenv("TRAMITA_IMAP_MAX_ATTEMPTS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("%w: TRAMITA_IMAP_MAX_ATTEMPTS %q must be a whole number of at least 1", errUsage, v)
+		}
+		cfg.MaxAttempts = n
 	}
 	cfg.Logger = log
 	return cfg, nil

@@ -13,7 +13,9 @@ import (
 
 // cmdIngest runs `tramita ingest [--json]`: one RFC 5322 message from stdin
 // (an MTA pipe). Exit 0 when handled (also when quarantined), 75
-// (EX_TEMPFAIL) on a temporary failure so the MTA retries.
+// (EX_TEMPFAIL) on a temporary failure so the MTA retries, 70 (EX_SOFTWARE)
+// when even the quarantine refused the message for a reason retrying cannot
+// cure (the MTA returns it to the sender instead of retrying for days).
 func cmdIngest(ctx context.Context, e env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	asJSON := hasFlag(&args, "--json")
 	if len(args) != 0 {
@@ -38,6 +40,10 @@ func cmdIngest(ctx context.Context, e env, args []string, stdin io.Reader, stdou
 	defer pool.Close()
 	ing := &mailin.Ingester{Core: svc, Log: log}
 	res, err := ing.Ingest(ctx, raw, core.Source{Kind: "pipe"})
+	if err != nil && !core.IsTemporary(err) {
+		fmt.Fprintln(stderr, "tramita: the message could not be stored, not even quarantined:", err)
+		return exitSoftware
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "tramita: temporary failure, try again later:", err)
 		return exitTempFail

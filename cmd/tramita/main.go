@@ -19,6 +19,7 @@ const (
 	exitFailure  = 1
 	exitUsage    = 64 // EX_USAGE
 	exitNotFound = 66 // EX_NOINPUT: the protocol or message does not exist
+	exitSoftware = 70 // EX_SOFTWARE: a failure that retrying cannot cure (the MTA returns the message)
 	exitTempFail = 75 // EX_TEMPFAIL: try again later (the MTA retries)
 )
 

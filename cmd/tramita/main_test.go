@@ -144,9 +144,16 @@ func TestCLIExitCodes(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"outcome":"failed"`) {
 		t.Fatalf("unprocessable: exit %d %s", code, out)
 	}
+	// Text PostgreSQL refuses (a NUL in the Subject) never makes a
+	// quarantine fail, so never EX_TEMPFAIL: the MTA would retry it for days.
+	poison := []byte("Subject: =?utf-8?b?YQBi?= \x00\r\nMessage-ID: <poison@example.org>\r\n\r\nSem From.\r\n")
+	code, out, stderr := cli(t, poison, "ingest", "--json")
+	if code != 0 || !strings.Contains(out, `"outcome":"failed"`) {
+		t.Fatalf("poison without From: exit %d %s %s", code, out, stderr)
+	}
 	code, out, _ = cli(t, nil, "failed", "list", "--json")
 	var list []core.FailedMessage
-	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 2 || strings.TrimSpace(list[1].Subject) != "ab" {
 		t.Fatalf("failed list: exit %d %s", code, out)
 	}
 	code, out, _ = cli(t, nil, "failed", "retry", "1"+strings.Repeat("0", 6), "--json")
