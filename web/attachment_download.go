@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // attachmentDownload is GET /p/{number}/anexos/{id}?k=KEY: a file of a
@@ -47,7 +48,7 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", safeContentType(c.ContentType))
 	h.Set("Content-Disposition", contentDisposition(c.Filename))
 	h.Set("Content-Length", strconv.Itoa(len(c.Content)))
-	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
+	h.Set("Content-Security-Policy", webkit.ContentSecurityPolicy+"; sandbox")
 	h.Set("Cache-Control", "private, no-store")
 	_, _ = w.Write(c.Content)
 }
@@ -56,7 +57,7 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 // the cache: no database access).
 func (s *server) downloadError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	s.render(w, status, "error", &page{Title: title, OrgName: s.org.peek(),
-		Error: &errorView{Kind: "aviso", Title: title, Message: msg}})
+		Error: &webkit.ErrorView{Kind: "aviso", Title: title, Message: msg}})
 }
 
 // safeContentType returns the stored media type to serve, or

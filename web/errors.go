@@ -1,13 +1,10 @@
 package web
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // isAPI reports whether r is for the JSON API (errors answered as JSON).
@@ -28,11 +25,7 @@ func pathKind(r *http.Request) string {
 // unavailable answers a database failure: 503 when it is worth trying
 // again, 500 otherwise; the details go to the log only.
 func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusInternalServerError
-	if core.IsTemporary(err) || errors.Is(err, context.DeadlineExceeded) {
-		status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", "30")
-	}
+	status := webkit.FailureStatus(w, err)
 	s.log.Error("lookup failed", "path_kind", pathKind(r), "error", err)
 	if isAPI(r) {
 		writeJSONError(w, status, "indisponivel", "Consulta indisponível no momento; tente novamente em instantes.")
@@ -41,28 +34,16 @@ func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, status, "error", &page{
 		Title:   "Consulta indisponível",
 		OrgName: s.org.peek(),
-		Error: &errorView{Kind: "erro", Title: "Consulta indisponível",
+		Error: &webkit.ErrorView{Kind: "erro", Title: "Consulta indisponível",
 			Message: "Não foi possível consultar o protocolo agora. Tente novamente em instantes."},
 	})
 }
 
-// apiError is the JSON body of every API error.
-type apiError struct {
-	Error   string `json:"error"`   // stable code: numero_invalido, documento_invalido, nao_encontrado, limite_excedido, indisponivel
-	Message string `json:"message"` // pt-BR, for people
-}
-
+// writeJSONError writes the API's error body; code is one of
+// numero_invalido, documento_invalido, nao_encontrado, limite_excedido,
+// indisponivel.
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: code, Message: msg})
+	webkit.WriteJSONError(w, status, code, msg)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"error":"interno"}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { webkit.WriteJSON(w, status, v) }

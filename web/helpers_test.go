@@ -20,6 +20,7 @@ import (
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
 	"github.com/tramita/tramita/internal/testdb"
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 	"go.yaml.in/yaml/v3"
 )
@@ -65,8 +66,8 @@ func newHandler(t testing.TB, svc web.Lookup, opts web.Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = quietLog
 	}
-	if opts.RateLimit == (web.RateLimit{}) {
-		opts.RateLimit = web.RateLimit{Unlimited: true}
+	if opts.RateLimit == (webkit.RateLimit{}) {
+		opts.RateLimit = webkit.RateLimit{Unlimited: true}
 	}
 	h, err := web.NewServer(svc, opts)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // maxFormBytes bounds a lookup form's body.
@@ -96,7 +97,7 @@ func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Num
 	var epoch uint64
 	if cache != nil {
 		if body, ok := cache.get(n.String(), key, s.now()); ok {
-			writePage(w, http.StatusOK, body)
+			webkit.WritePage(w, http.StatusOK, body)
 			return
 		}
 		epoch = cache.begin()

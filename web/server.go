@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/tramita/tramita/core"
-	"github.com/tramita/tramita/templates"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // Lookup is what the lookup page needs from core; *core.Service has it.
@@ -29,10 +28,10 @@ type Options struct {
 	Now func() time.Time
 	// RateLimit limits lookups and downloads per client address
 	// (TRAMITA_LOOKUP_RATE). Default DefaultRateLimit: 30 a minute, bursts of 10.
-	RateLimit RateLimit
+	RateLimit webkit.RateLimit
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (TRAMITA_TRUSTED_PROXIES). Default none: the client is RemoteAddr.
-	TrustedProxies []netip.Prefix
+	TrustedProxies webkit.Proxies
 	// PageCache keeps rendered protocol pages (TRAMITA_LOOKUP_CACHE).
 	// Default off; it needs a Lookup that is also a ProtocolWatcher.
 	PageCache PageCache
@@ -43,10 +42,11 @@ type server struct {
 	svc     Lookup
 	log     *slog.Logger
 	now     func() time.Time
-	pages   *pages
+	pages   *webkit.Pages
+	css     *webkit.Stylesheet
 	md      *markdown
-	limit   *limiter
-	proxies []netip.Prefix
+	limit   *webkit.Limiter
+	proxies webkit.Proxies
 	org     *orgCache
 	cache   *pageCache // nil when off
 }
@@ -67,23 +67,22 @@ func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.RateLimit == (RateLimit{}) {
+	if opts.RateLimit == (webkit.RateLimit{}) {
 		opts.RateLimit = DefaultRateLimit
-	}
-	pg, err := loadPages(templates.Web())
-	if err != nil {
-		return nil, err
 	}
 	s := &server{
 		svc:     svc,
 		log:     opts.Logger,
 		now:     opts.Now,
-		pages:   pg,
 		md:      newMarkdown(),
-		limit:   newLimiter(opts.RateLimit),
+		limit:   webkit.NewLimiter(opts.RateLimit),
 		proxies: opts.TrustedProxies,
 		org:     &orgCache{},
 	}
+	if err := s.loadPages(); err != nil {
+		return nil, err
+	}
+	var err error
 	if pc := opts.PageCache; pc.Entries > 0 {
 		watcher, ok := svc.(ProtocolWatcher)
 		if !ok || pc.Context == nil {
@@ -110,5 +109,9 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthShow)
 	mux.HandleFunc("GET /static/{name}", s.staticShow)
 	mux.HandleFunc("/", s.notFound)
-	return s.secure(mux)
+	guarded, err := webkit.CrossOrigin(mux, http.HandlerFunc(s.crossOriginRefused))
+	if err != nil {
+		panic(err) // no trusted origins are added: CrossOrigin cannot fail
+	}
+	return webkit.Secure(s.log, guarded)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/examples"
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/migrations"
 	"github.com/tramita/tramita/web"
 	"go.yaml.in/yaml/v3"
@@ -114,7 +115,7 @@ func run(dbURL, schema string, n int, reuse bool, duration time.Duration, conns,
 	if err != nil {
 		return err
 	}
-	unlimited := web.RateLimit{Events: 1_000_000_000, Per: time.Second, Burst: 1_000_000_000}
+	unlimited := webkit.RateLimit{Events: 1_000_000_000, Per: time.Second, Burst: 1_000_000_000}
 	real, err := web.NewServer(svc, web.Options{Logger: quiet, RateLimit: unlimited})
 	if err != nil {
 		return err

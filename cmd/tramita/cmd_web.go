@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
 
@@ -46,14 +47,14 @@ func loadWebConfig() (webConfig, error) {
 		c.Listen = defaultListen
 	}
 	if v := os.Getenv("TRAMITA_LOOKUP_RATE"); v != "" {
-		l, err := web.ParseRateLimit(v)
+		l, err := webkit.ParseRateLimit(v)
 		if err != nil {
 			return c, fmt.Errorf("%w: TRAMITA_LOOKUP_RATE: %v", errUsage, err)
 		}
 		c.Options.RateLimit = l
 	}
 	if v := os.Getenv("TRAMITA_TRUSTED_PROXIES"); v != "" {
-		p, err := web.ParseTrustedProxies(v)
+		p, err := webkit.ParseTrustedProxies(v)
 		if err != nil {
 			return c, fmt.Errorf("%w: TRAMITA_TRUSTED_PROXIES: %v", errUsage, err)
 		}
@@ -125,8 +126,8 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.
 	return nil
 }
 
-func rateText(l web.RateLimit) string {
-	if l == (web.RateLimit{}) {
+func rateText(l webkit.RateLimit) string {
+	if l == (webkit.RateLimit{}) {
 		return web.DefaultRateLimit.String()
 	}
 	return l.String()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
 
@@ -14,7 +15,7 @@ func TestLoadWebConfig(t *testing.T) {
 	t.Setenv("TRAMITA_TRUSTED_PROXIES", "")
 	t.Setenv("TRAMITA_LOOKUP_CACHE", "")
 	c, err := loadWebConfig()
-	if err != nil || c.Listen != defaultListen || c.Options.RateLimit != (web.RateLimit{}) || c.Options.TrustedProxies != nil ||
+	if err != nil || c.Listen != defaultListen || c.Options.RateLimit != (webkit.RateLimit{}) || c.Options.TrustedProxies != nil ||
 		c.Options.PageCache.Entries != web.DefaultPageCacheEntries {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
@@ -29,7 +30,7 @@ func TestLoadWebConfig(t *testing.T) {
 	t.Setenv("TRAMITA_LOOKUP_RATE", "5/s:20")
 	t.Setenv("TRAMITA_TRUSTED_PROXIES", "127.0.0.1,10.0.0.0/8")
 	c, err = loadWebConfig()
-	if err != nil || c.Listen != ":9090" || c.Options.RateLimit != (web.RateLimit{Events: 5, Per: time.Second, Burst: 20}) ||
+	if err != nil || c.Listen != ":9090" || c.Options.RateLimit != (webkit.RateLimit{Events: 5, Per: time.Second, Burst: 20}) ||
 		len(c.Options.TrustedProxies) != 2 {
 		t.Errorf("set: %+v %v", c, err)
 	}

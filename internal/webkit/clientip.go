@@ -1,4 +1,4 @@
-package web
+package webkit
 
 import (
 	"fmt"
@@ -8,10 +8,15 @@ import (
 	"strings"
 )
 
+// Proxies are the peers whose X-Forwarded-For is believed
+// (TRAMITA_TRUSTED_PROXIES). The zero value trusts nobody: the client is
+// RemoteAddr.
+type Proxies []netip.Prefix
+
 // ParseTrustedProxies reads TRAMITA_TRUSTED_PROXIES: addresses or CIDR
 // prefixes separated by commas or spaces, e.g. "127.0.0.1, 10.0.0.0/8".
-func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
+func ParseTrustedProxies(s string) (Proxies, error) {
+	var out Proxies
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		if strings.Contains(f, "/") {
 			p, err := netip.ParsePrefix(f)
@@ -31,13 +36,14 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// clientAddr is the address of the client: RemoteAddr, or, when that peer
+// ClientAddr is the address of the client: RemoteAddr, or, when that peer
 // is a trusted proxy, the rightmost X-Forwarded-For address that is not a
 // trusted proxy itself (the left part of the header is the client's to
-// write, so it is not believed).
-func (s *server) clientAddr(r *http.Request) netip.Addr {
+// write, so it is not believed). An unparsable RemoteAddr gives the zero
+// Addr.
+func (p Proxies) ClientAddr(r *http.Request) netip.Addr {
 	peer := parseHostAddr(r.RemoteAddr)
-	if !peer.IsValid() || !s.trusted(peer) {
+	if !peer.IsValid() || !p.trusted(peer) {
 		return peer
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -48,16 +54,19 @@ func (s *server) clientAddr(r *http.Request) netip.Addr {
 			break
 		}
 		addr = a.Unmap()
-		if !s.trusted(addr) {
+		if !p.trusted(addr) {
 			break
 		}
 	}
 	return addr
 }
 
-func (s *server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
+// ClientKey is LimitKey(ClientAddr(r)): the rate-limit bucket of r's client.
+func (p Proxies) ClientKey(r *http.Request) string { return LimitKey(p.ClientAddr(r)) }
+
+func (p Proxies) trusted(a netip.Addr) bool {
+	for _, pre := range p {
+		if pre.Contains(a) {
 			return true
 		}
 	}
@@ -78,9 +87,10 @@ func parseHostAddr(hostport string) netip.Addr {
 	return a.Unmap()
 }
 
-// limitKey is the rate-limit bucket of a client: its IPv4 address, or the
-// /64 of an IPv6 address (one subscriber usually holds a whole /64).
-func limitKey(a netip.Addr) string {
+// LimitKey is the rate-limit bucket of a client: its IPv4 address, or the
+// /64 of an IPv6 address (one subscriber usually holds a whole /64);
+// "unknown" for the zero Addr.
+func LimitKey(a netip.Addr) string {
 	if !a.IsValid() {
 		return "unknown"
 	}

@@ -1,0 +1,47 @@
+package browsertest_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/tramita/tramita/internal/browsertest"
+	"github.com/tramita/tramita/internal/webkit"
+)
+
+// TestAxeFindsViolations: a page that breaks WCAG rules is reported, under
+// the site's strict CSP (no script allowed), and a clean one is not.
+func TestAxeFindsViolations(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!DOCTYPE html><html><head><title>x</title></head><body><main>`+
+			`<img src="/a.png"><form><input name="q"></form></main></body></html>`)
+	})
+	mux.HandleFunc("/good", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!DOCTYPE html><html lang="pt-BR"><head><title>Bom</title></head><body><main>`+
+			`<h1>Página</h1><form><label for="q">Busca</label><input id="q" name="q"></form></main></body></html>`)
+	})
+	srv := httptest.NewServer(webkit.Secure(slog.New(slog.NewTextHandler(io.Discard, nil)), mux))
+	defer srv.Close()
+
+	tab := b.Tab(t, browsertest.Phone)
+	browsertest.Open(t, tab, srv.URL+"/bad")
+	var ids []string
+	for _, v := range b.Violations(t, tab) {
+		ids = append(ids, v.ID)
+	}
+	for _, want := range []string{"image-alt", "label", "html-has-lang"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("axe did not report %s; got %v", want, ids)
+		}
+	}
+	text := b.Check(t, srv.URL+"/good", "good")
+	if text != "Página Busca" {
+		t.Errorf("text = %q", text)
+	}
+}
