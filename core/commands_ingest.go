@@ -31,14 +31,7 @@ func (it *ingestTx) authenticated(st *Staff) (bool, string) {
 // matched no protocol (staff opening a protocol on someone's behalf).
 func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff, parsed ParsedCommands) error {
 	if ok, reason := it.authenticated(st); !ok {
-		it.s.log.Warn("commands from an unauthenticated staff address", "staff_id", st.ID, "reason", reason)
-		if err := it.rejectedNotice(ctx, p, st, reason); err != nil {
-			return err
-		}
-		if p == nil {
-			return it.open(ctx)
-		}
-		return it.staffDispatch(ctx, *p, st)
+		return it.unverifiedStaff(ctx, p, st, reason, true)
 	}
 	sp, err := it.tx.Begin(ctx) // savepoint: all commands or none
 	if err != nil {
@@ -110,11 +103,36 @@ func (it *ingestTx) staffDispatch(ctx context.Context, p protocolRow, st *Staff)
 	return err
 }
 
-// rejectedNotice tells the registered address of st that commands were not
-// applied, and why (never the unverified From).
-func (it *ingestTx) rejectedNotice(ctx context.Context, p *protocolRow, st *Staff, reason string) error {
+// unverifiedStaff handles a message from st's address that does not prove
+// it comes from st (no signed staff token, no trusted DMARC/DKIM pass):
+// anyone can write a From. It never becomes a staff step: on protocol p it
+// is recorded as a private message with no staff author (staff see it,
+// the public lookup never does, and it is nobody's dispatch); with no
+// protocol (commands opening one on someone's behalf) only the raw message
+// is kept, so no protocol is opened in st's name and nothing is
+// acknowledged. Either way st is told, at the registered address.
+func (it *ingestTx) unverifiedStaff(ctx context.Context, p *protocolRow, st *Staff, reason string, commands bool) error {
+	it.s.log.Warn("mail from a staff address without authentication", "staff_id", st.ID, "commands", commands, "reason", reason)
+	if err := it.rejectedNotice(ctx, p, st, reason, commands); err != nil {
+		return err
+	}
+	if p == nil {
+		it.result.Outcome = OutcomeRejected
+		it.result.Reason = "commands from a staff address without authentication: not applied, nothing opened (" + reason + ")"
+		return nil
+	}
+	it.result.Outcome = OutcomeAppended
+	it.result.Reason = "threaded by " + it.in.Match.Rule + "; from a staff address without authentication: kept as a private message (" + reason + ")"
+	_, err := it.addStep(ctx, *p, stepSpec{kind: StepMessage, visibility: Private, toUnit: p.UnitID})
+	return err
+}
+
+// rejectedNotice tells the registered address of st that a message in
+// their name was not taken as theirs (commands not applied, or no
+// dispatch recorded), and why (never the unverified From).
+func (it *ingestTx) rejectedNotice(ctx context.Context, p *protocolRow, st *Staff, reason string, commands bool) error {
 	n := Notification{Kind: NotifyCommandRejected, To: []string{st.Email}, StaffID: st.ID,
-		Data: map[string]any{"reason": reason, "subject": it.in.Subject, "from": it.in.From.Email}}
+		Data: map[string]any{"reason": reason, "subject": it.in.Subject, "from": it.in.From.Email, "no_commands": !commands}}
 	if p != nil {
 		n.ProtocolID = p.ID
 	}

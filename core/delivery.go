@@ -38,7 +38,9 @@ import (
 //	                   table, shown preformatted); number and access_key (a
 //	                   protocol the staff member opened on someone's behalf)
 //	command_rejected   reason; subject (of the refused message); from (the
-//	                   address it came from); lines (optional, as above)
+//	                   address it came from); lines (optional, as above);
+//	                   no_commands (bool: a message in the staff member's name
+//	                   without commands, kept as a private message)
 //	delivery_failed    failed ([]string, "address (status)"); undelivered (kind of
 //	                   the mail not delivered; absent for bounces reported by DSN)
 //	too_large          size and limit (bytes); subject

@@ -287,11 +287,16 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 	it.result.Outcome = OutcomeAppended
 	it.result.Reason = "threaded by " + it.in.Match.Rule
 	if staff != nil {
-		if parsed := ParseCommands(it.in.Text); len(parsed.Commands) > 0 {
+		parsed := ParseCommands(it.in.Text)
+		if ok, reason := it.authenticated(staff); !ok {
+			return it.unverifiedStaff(ctx, &p, staff, reason, len(parsed.Commands) > 0)
+		}
+		if len(parsed.Commands) > 0 {
 			return it.staffCommands(ctx, &p, staff, parsed)
 		}
-		// A staff reply without commands is a dispatch: recorded, nobody
-		// outside the unit is told (DESIGN.md, "Staff commands").
+		// An authenticated staff reply without commands is a dispatch:
+		// recorded, nobody outside the unit is told (DESIGN.md, "Staff
+		// commands").
 		return it.staffDispatch(ctx, p, staff)
 	}
 	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepMessage, visibility: Public, fromUnit: 0, toUnit: p.UnitID})

@@ -182,3 +182,124 @@ func TestPollerNeverHeldByOneMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestForgedStaffMailIsNeverAStaffStep: mail with a staff member's From
+// that proves nothing (no signed staff token, no trusted DMARC/DKIM pass)
+// never becomes a staff step, whatever it carries and however it threads:
+// it is a private message with no staff author, never public, and the
+// staff member is told at the registered address. With commands and no
+// protocol, nothing is opened and only the rejection is sent.
+func TestForgedStaffMailIsNeverAStaffStep(t *testing.T) {
+	t.Parallel()
+	fee := "Despacho: para prosseguir, deposite a taxa de R$ 350,00 na conta 12345-6."
+	type forged struct {
+		name  string
+		build func(h *harness, num string) []byte
+	}
+	subj := func(num string) string { return "Re: [Protocolo " + num + "] Impressora não imprime" }
+	cases := []forged{
+		{"subject tag, no commands", func(h *harness, n string) []byte { return mail(paula, service, subj(n), fee) }},
+		{"subject tag, refused commands", func(h *harness, n string) []byte {
+			return mail(paula, service, subj(n), "#concluir\n"+fee)
+		}},
+		{"commands that would be valid", func(h *harness, n string) []byte {
+			return mail(paula, service, subj(n), "#responder\n"+fee)
+		}},
+		{"threaded by References", func(h *harness, n string) []byte {
+			var mid string
+			if err := h.pool.QueryRow(context.Background(), `SELECT message_id FROM message_index WHERE protocol_id = $1 LIMIT 1`,
+				h.protocolID(n)).Scan(&mid); err != nil {
+				t.Fatal(err)
+			}
+			return mail(paula, service, "Re: pedido", fee, "In-Reply-To: <"+mid+">", "References: <"+mid+">")
+		}},
+		{"upper-case staff address", func(h *harness, n string) []byte {
+			return mail("Paula <"+strings.ToUpper(paula)+">", service, subj(n), fee)
+		}},
+		{"untrusted Authentication-Results", func(h *harness, n string) []byte {
+			return mail(paula, service, subj(n), fee, "Authentication-Results: mx.evil.example; dmarc=pass header.from=orgao.example.gov.br")
+		}},
+		{"trusted dmarc=pass for another domain", func(h *harness, n string) []byte {
+			return mail(paula, service, subj(n), fee, "Authentication-Results: mx.orgao.example.gov.br; dmarc=pass header.from=evil.example")
+		}},
+		{"another staff member's token", func(h *harness, n string) []byte {
+			return mail(paula, h.staffAddress(n, gustavo), subj(n), fee)
+		}},
+		{"commands in a reply to the staff member's own notice, by address only", func(h *harness, n string) []byte {
+			return mail(paula, service, "RES: ENC: "+subj(n), "#encaminhar DIR\n"+fee)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			// A type whose steps are public by default.
+			res := h.ingest(mail("Cidadã <"+cidada+">", "suporte@orgao.example.gov.br", "Impressora não imprime", "Pedido."))
+			if res.Outcome != core.OutcomeCreated {
+				t.Fatalf("open: %+v", res)
+			}
+			num := res.Protocol
+			res = h.ingest(c.build(h, num))
+			if res.Protocol != num {
+				t.Fatalf("the forged mail did not thread (the case tests nothing): %+v", res)
+			}
+			if n := h.count(`SELECT count(*) FROM steps WHERE author_staff_id IS NOT NULL`); n != 0 {
+				t.Errorf("%d steps attributed to staff", n)
+			}
+			if n := h.count(`SELECT count(*) FROM steps WHERE text LIKE '%taxa%' AND (visibility <> 'private' OR kind <> 'message')`); n != 0 {
+				t.Errorf("the forged text became a public or staff step")
+			}
+			if n := h.count(`SELECT count(*) FROM steps WHERE text LIKE '%taxa%'`); n != 1 {
+				t.Errorf("the forged text is not kept on the protocol (%d steps)", n)
+			}
+			if n := h.count(`SELECT count(*) FROM notifications WHERE kind = 'command_rejected' AND to_addrs = ARRAY[$1]`, paula); n != 1 {
+				t.Errorf("the staff member was not told (%d notices)", n)
+			}
+			if n := h.count(`SELECT count(*) FROM notifications WHERE kind NOT IN ('command_rejected', 'ack', 'unit_notice')`); n != 0 {
+				t.Errorf("%d other notifications went out", n)
+			}
+			number, _ := core.ParseNumber(num)
+			var key string
+			if err := h.pool.QueryRow(context.Background(), `SELECT access_key FROM protocols WHERE number = $1`, num).Scan(&key); err != nil {
+				t.Fatal(err)
+			}
+			v, err := h.svc.PublicLookup(context.Background(), number, key, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range v.Steps {
+				if strings.Contains(s.Text, "taxa") || s.Kind == core.StepDispatch {
+					t.Errorf("the public lookup shows the forged text: %+v", s)
+				}
+			}
+		})
+	}
+
+	t.Run("authenticated staff reply is still a dispatch", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		res := h.ingest(mail("Cidadã <"+cidada+">", "suporte@orgao.example.gov.br", "Impressora não imprime", "Pedido."))
+		num := res.Protocol
+		res = h.ingest(mail(gustavo, h.staffAddress(num, gustavo), subj(num), "Verificamos a impressora."))
+		if n := h.count(`SELECT count(*) FROM steps WHERE kind = 'dispatch' AND author_staff_id = $1 AND visibility = 'public'`, h.staffID(gustavo)); n != 1 {
+			t.Errorf("a staff reply by token is not a dispatch: %+v", res)
+		}
+	})
+
+	t.Run("commands and no protocol: nothing opened, only the rejection", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		res := h.ingest(mail(paula, service, "Pedido em nome de terceiro",
+			"#requerente\nNome: Fulano de Tal\nCPF: 529.982.247-25\nE-mail: fulano@example.org\n\n"+fee))
+		if res.Protocol != "" || h.count(`SELECT count(*) FROM protocols`) != 0 {
+			t.Errorf("a protocol was opened: %+v", res)
+		}
+		if n := h.count(`SELECT count(*) FROM notifications`); n != 1 ||
+			h.count(`SELECT count(*) FROM notifications WHERE kind = 'command_rejected' AND to_addrs = ARRAY[$1]`, paula) != 1 {
+			t.Errorf("want only the rejection to the staff member, got %d notifications", n)
+		}
+		if n := h.count(`SELECT count(*) FROM raw_messages WHERE outcome = 'rejected'`); n != 1 {
+			t.Errorf("the message is not recorded (%d)", n)
+		}
+	})
+}

@@ -54,6 +54,7 @@ type View struct {
 	Help        string   // command_result: the #ajuda table (not escaped: shown as a code block)
 	OnBehalf    bool     // ack: opened by staff on someone's behalf
 	From        string   // command_rejected: address the refused commands came from
+	NoCommands  bool     // command_rejected: the message had no commands; it was kept as a private message
 	Protocols   []DigestItem
 }
 
@@ -183,6 +184,7 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		v.Applied = b
 	}
 	v.OnBehalf, _ = data["on_behalf"].(bool)
+	v.NoCommands, _ = data["no_commands"].(bool)
 	if n, ok := number(data["size"]); ok {
 		v.Size = formatSize(n, lang)
 	}
