@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // ProtocolView is a protocol with its whole history, as printed by
@@ -38,14 +40,22 @@ type ParticipantView struct {
 
 // StepView is one step (trâmite) of a protocol.
 type StepView struct {
-	N           int              `json:"n"`
-	Kind        StepKind         `json:"kind"`
-	At          time.Time        `json:"at"`
-	Author      string           `json:"author"` // e-mail of who wrote it
-	FromUnit    string           `json:"from_unit"`
-	ToUnit      string           `json:"to_unit"`
-	Visibility  Visibility       `json:"visibility"`
-	Text        string           `json:"text"`
+	N          int        `json:"n"`
+	Kind       StepKind   `json:"kind"`
+	At         time.Time  `json:"at"`
+	Author     string     `json:"author"` // e-mail of who wrote it
+	FromUnit   string     `json:"from_unit"`
+	ToUnit     string     `json:"to_unit"`
+	Visibility Visibility `json:"visibility"`
+	Text       string     `json:"text"`
+	// OriginalText is the whole decoded text body of the message the step
+	// came from, quoted history, signatures and attribution included; ""
+	// for steps without a message (web actions, commands).
+	OriginalText string `json:"original_text"`
+	// TextCut reports that Text is shorter than OriginalText: reply
+	// extraction (mailin.SplitReply) left something out, and staff may
+	// want to read the original.
+	TextCut     bool             `json:"text_cut"`
 	HasHTML     bool             `json:"has_html"`
 	Deadline    *time.Time       `json:"deadline,omitempty"`
 	Attachments []AttachmentView `json:"attachments"`
@@ -163,7 +173,7 @@ func (s *Service) loadPeople(ctx context.Context, id int64, v *ProtocolView) err
 
 func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) error {
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.id, s.n, s.kind, s.at, s.author_email, coalesce(fu.code, ''), coalesce(tu.code, ''), s.visibility, s.text, s.html <> '', s.deadline
+		SELECT s.id, s.n, s.kind, s.at, s.author_email, coalesce(fu.code, ''), coalesce(tu.code, ''), s.visibility, s.text, s.full_text, s.html <> '', s.deadline
 		FROM steps s LEFT JOIN units fu ON fu.id = s.from_unit_id LEFT JOIN units tu ON tu.id = s.to_unit_id
 		WHERE s.protocol_id = $1 ORDER BY s.n`, id)
 	if err != nil {
@@ -175,10 +185,11 @@ func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) erro
 		var st StepView
 		var stepID int64
 		if err := rows.Scan(&stepID, &st.N, &st.Kind, &st.At, &st.Author, &st.FromUnit, &st.ToUnit, &st.Visibility, &st.Text,
-			&st.HasHTML, &st.Deadline); err != nil {
+			&st.OriginalText, &st.HasHTML, &st.Deadline); err != nil {
 			rows.Close()
 			return fmt.Errorf("loading steps: %w", err)
 		}
+		st.TextCut = textCut(st.Text, st.OriginalText)
 		st.Attachments = []AttachmentView{}
 		index[stepID] = len(v.Steps)
 		v.Steps = append(v.Steps, st)
@@ -204,4 +215,24 @@ func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) erro
 		}
 	}
 	return rows.Err()
+}
+
+// textCut reports whether the stored step text leaves out part of the
+// message's original text (line endings, trailing white space on lines
+// and blank lines at the ends ignored, as reply extraction normalizes
+// them).
+func textCut(text, original string) bool {
+	o := normalizeLines(original)
+	return o != "" && normalizeLines(text) != o
+}
+
+// normalizeLines returns s with LF line endings, every line's trailing
+// white space removed and outer white space trimmed.
+func normalizeLines(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRightFunc(l, unicode.IsSpace)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

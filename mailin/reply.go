@@ -1,9 +1,10 @@
 package mailin
 
 import (
-	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ReplyMarker is the line every outbound mail carries above the quoted
@@ -11,85 +12,172 @@ import (
 // linha" or "Reply above this line", quoted or not, in any case.
 const ReplyMarker = "—— Responda acima desta linha / Reply above this line ——"
 
-var (
-	// attributionRe is a dated quote header ("Em <data>, <nome> escreveu:",
-	// "On <date>, <name> wrote:", "El … escribió:", "Le … a écrit :",
-	// "Am … schrieb <name>:", "Il … ha scritto:", "Op … schreef …:"),
-	// matched on the line joined with the one or two it was wrapped onto.
-	attributionRe = regexp.MustCompile(`(?i)^(on|em|el|le|am|il|op|den)\s.*\d.*` +
-		`(wrote|escreveu|escribió|escribio|a écrit|a ecrit|schrieb|geschrieben|ha scritto|schreef|skrev)[^:]*:$`)
-	// writerRe is an undated quote header ("Fulano <x@y> escreveu:"), taken
-	// only when quoted lines follow it.
-	writerRe = regexp.MustCompile(`(?i)(wrote|escreveu|escribió|a écrit|schrieb|ha scritto|schreef|skrev|написал|написала)\s*:$`)
-	// originalRe is Outlook's separator line.
-	originalRe = regexp.MustCompile(`(?i)^-{2,}\s*(mensagem original|original message|mensaje original|message d'origine|ursprüngliche nachricht|messaggio originale|oorspronkelijk bericht)\s*-{2,}$`)
-	// fromLabelRe, dateLabelRe and toLabelRe are the labels of an Outlook
-	// header block ("De:/Enviada em:/Para:/Assunto:"), bold markers removed.
-	fromLabelRe = regexp.MustCompile(`(?i)^(de|from|von|van|da|fra|från|od)\s*:`)
-	dateLabelRe = regexp.MustCompile(`(?i)^(enviado|enviada|enviadas|enviada em|enviado em|sent|data|date|gesendet|envoyé|envoyé le|verzonden|inviato|fecha|datum|skickat|sendt)\s*:`)
-	toLabelRe   = regexp.MustCompile(`(?i)^(para|to|assunto|subject|an|à|a|cc|betreff|objet|asunto|oggetto|aan|onderwerp|till|til)\s*:`)
-	// mobileSignatureRe is the line mobile and webmail clients append.
-	mobileSignatureRe = regexp.MustCompile(`(?i)^(` +
-		`enviad[oa]( a partir)? d[oe] (meu|minha) .+|` +
-		`enviado do e-?mail (do|para o?) windows.*|` +
-		`enviado (do|pelo) (outlook|yahoo mail|gmail|app .+)( para .+)?|` +
-		`sent from my .+|` +
-		`sent from (outlook|mail|yahoo mail|gmail|proton ?mail)( for .+)?|` +
-		`get outlook for .+|` +
-		`(obter|obtenha|baixe) o outlook para .+|` +
-		`enviado desde mi .+|envoyé de mon .+|von meinem .+ gesendet)$`)
-)
+// Reply is the new text of a reply, as SplitReply finds it, and where the
+// sender's own words end.
+type Reply struct {
+	// Text is the new text the sender wrote: Top plus any answer written
+	// below or between quoted lines (a bottom-posted or interleaved reply,
+	// kept with the quoted lines it answers). It is what ExtractReply
+	// returns and what a step stores as its text.
+	Text string
+	// Top is the sender's own top text: the lines above the first cut (the
+	// reply marker, a quote attribution, an "Original message" separator, a
+	// quoted header block or a mailing-list footer), with a trailing
+	// signature and trailing quoted lines removed. It is "" when the sender
+	// wrote nothing above the first cut. Nothing below a cut or inside a
+	// quoted or attached message is part of Top, so Top is where commands
+	// may be looked for.
+	Top string
+	// Cut reports whether anything of the input was left out of Text
+	// (history, attribution, header block, signature, footer); staff are
+	// then shown the original text as well.
+	Cut bool
+	// Forwarded reports that the sender forwarded a message ("Forwarded
+	// message", "Mensagem encaminhada", Apple Mail's "Begin forwarded
+	// message:" …) above any cut: Text then keeps the forwarded headers and
+	// text, and Top stops at the forward separator.
+	Forwarded bool
+}
 
-// maxHeaderLines is how many physical lines a wrapped attribution may span.
-const maxHeaderLines = 3
+// ExtractReply returns the new text of a reply: SplitReply(text).Text.
+func ExtractReply(text string) string {
+	return SplitReply(text).Text
+}
 
-// ExtractReply returns the new text of a reply: the quoted history,
-// attribution lines and signatures removed; answers written between quoted
-// lines are kept with the quotes they answer. It never returns "" for a
-// non-empty input that has non-quoted text.
+// SplitReply finds the new text of a reply written by any mail client in
+// any language and returns it with the sender's own top text. It never
+// drops a word the sender wrote: when in doubt, the text is kept.
 //
 // Rules, in order:
-//  1. cut at ReplyMarker (any line containing "Responda acima desta linha" or
-//     "Reply above this line");
-//  2. cut at the first quote header, matched on the line joined with the
-//     lines it was wrapped onto (Gmail wraps "Em qua., 25 de nov. de 2026 às
-//     10:02, Protocolo <" / "protocolo@…> escreveu:"): "Em … escreveu:",
-//     "On … wrote:", "El … escribió:", "Le … a écrit :", "Am … schrieb …:";
-//     Outlook's "-----Mensagem original-----"/"-----Original Message-----";
-//     an Outlook header block (De:/From: followed within a few lines by
-//     Enviado:/Enviada em:/Enviadas:/Sent:/Data:/Date: and Para:/To:/Assunto:/Subject:,
-//     also with *bold* markers), with the "_____" line above it;
-//  3. cut signatures at a line "-- " (RFC 3676 §4.3) or "--" and at mobile
-//     client lines ("Enviado do meu iPhone", "Sent from my …", "Get Outlook
-//     for …", "Obter o Outlook para …", "Enviado do Email do Windows");
-//  4. drop trailing ">"-quoted blocks; quoted blocks followed by new text
-//     (interleaved answers) are kept.
+//  1. a forward separator ("---------- Forwarded message ---------",
+//     "-------- Mensagem encaminhada --------", "Begin forwarded message:",
+//     "Início da mensagem encaminhada:" and their forms in the other
+//     languages) above any cut keeps the whole text: forwarding a message is
+//     the sender's content;
+//  2. the text is cut at the first of: the ReplyMarker line; a quote
+//     attribution line, in any of the languages of attribution.go, wrapped
+//     over up to three lines, with the name before or after the date, the
+//     verb at the end or in the middle, or no verb at all when it starts
+//     with a date and ends with the sender's address, framed by dashes or
+//     not, and also when it shares its first line with the reply ("Thanks!
+//     On Mon, … wrote:" keeps "Thanks!"); an "Original message" separator
+//     with any number of dashes; a quoted header block (From/Sent/To/Subject
+//     in any language and order, also starting with Date: or To:, bold
+//     markers and an "_____" or "-----" rule above it allowed); a
+//     mailing-list footer (a rule, then the list name and its listinfo
+//     URL);
+//  3. in the text kept, a signature is cut at a line "-- " (RFC 3676
+//     §4.3) or "--", or at a line that is exactly a phone or app signature
+//     ("Enviado do meu iPhone", "Von meinem iPhone gesendet", "Get Outlook
+//     for iOS" … with an optional link), never at a sentence that starts
+//     like one;
+//  4. trailing ">"-quoted blocks are dropped; quoted blocks followed by new
+//     text (interleaved answers) are kept;
+//  5. when the cut is an attribution followed by quoted lines and then new
+//     text (a greeting on top, the answer below the quote), that answer is
+//     kept too, and so on for each such attribution;
+//  6. when the text above the first cut is empty (a bottom-posted reply or
+//     an answer below the marker), the same rules apply to the text after
+//     that cut, and so on; when every part is empty, the unquoted lines of
+//     the whole text are returned.
 //
-// When the text above the first cut is empty (a bottom-posted or interleaved
-// reply under an attribution line or below the marker), the same rules are
-// applied to the text after that cut, and so on. When every part is empty,
-// the unquoted lines of the whole text are returned, so new text is never
-// lost. Line endings are normalized to LF and trailing white space is
-// trimmed from every line.
-func ExtractReply(text string) string {
-	lines := splitLines(text)
-	start := 0
-	for _, c := range findCuts(lines) {
-		if reply := cleanSegment(lines[start:c.start]); reply != "" {
-			return reply
+// Line endings are normalized to LF and trailing white space is trimmed
+// from every line; every line of Text is a line, or the start of a line
+// (rule 2, an attribution sharing its line), of the input.
+func SplitReply(text string) Reply {
+	lines := splitSharedAttributions(splitLines(text))
+	whole := joinTrimmed(lines)
+	cuts := findCuts(lines)
+	if fwd := forwardLine(lines); fwd >= 0 && (len(cuts) == 0 || fwd < cuts[0].start) {
+		top := cleanSegment(lines[:fwd])
+		return Reply{Text: whole, Top: top, Forwarded: true}
+	}
+	var parts []string
+	var top string
+	pos := 0
+	for ci := 0; ; ci++ {
+		end := len(lines)
+		if ci < len(cuts) {
+			end = cuts[ci].start
 		}
-		start = c.end
+		seg := cleanSegment(lines[pos:end])
+		if ci > 0 {
+			seg = dropLeadingQuote(seg)
+		}
+		if ci == 0 {
+			top = seg
+		}
+		if seg != "" {
+			parts = append(parts, seg)
+		}
+		if ci >= len(cuts) {
+			break
+		}
+		c := cuts[ci]
+		if len(parts) > 0 {
+			// Rule 5: the answer below a quote introduced by an attribution.
+			if c.kind != cutAttribution || !answerBelow(lines, c.end, nextStart(cuts, ci+1, len(lines))) {
+				break
+			}
+		}
+		pos = c.end
 	}
-	if reply := cleanSegment(lines[start:]); reply != "" {
-		return reply
+	reply := strings.Join(parts, "\n\n")
+	if reply == "" {
+		var kept []string
+		for _, l := range lines {
+			if !isQuoted(l) {
+				kept = append(kept, l)
+			}
+		}
+		reply = joinTrimmed(kept)
 	}
-	var kept []string
-	for _, l := range lines {
-		if !isQuoted(l) {
-			kept = append(kept, l)
+	return Reply{Text: reply, Top: top, Cut: reply != whole}
+}
+
+// nextStart returns the start of cuts[i], or n when there is none.
+func nextStart(cuts []cut, i, n int) int {
+	if i < len(cuts) {
+		return cuts[i].start
+	}
+	return n
+}
+
+// answerBelow reports whether lines[from:to] is a quoted block followed by
+// new unquoted text that is not only a signature.
+func answerBelow(lines []string, from, to int) bool {
+	i := from
+	for i < to && lines[i] == "" {
+		i++
+	}
+	if i >= to || !isQuoted(lines[i]) {
+		return false
+	}
+	for i < to && (lines[i] == "" || isQuoted(lines[i])) {
+		i++
+	}
+	return i < to && !isSignatureStart(lines, i)
+}
+
+// dropLeadingQuote removes the quoted block a segment below a cut starts
+// with when the rest of the segment quotes nothing: the answer of a
+// bottom-posted reply is kept without the message it answers. Answers
+// interleaved with several quoted blocks keep every block.
+func dropLeadingQuote(seg string) string {
+	if !strings.HasPrefix(seg, ">") {
+		return seg
+	}
+	lines := strings.Split(seg, "\n")
+	i := 0
+	for i < len(lines) && (lines[i] == "" || isQuoted(lines[i])) {
+		i++
+	}
+	for _, l := range lines[i:] {
+		if isQuoted(l) {
+			return seg
 		}
 	}
-	return joinTrimmed(kept)
+	return joinTrimmed(lines[i:])
 }
 
 // splitLines normalizes line endings to LF and trims trailing white space
@@ -104,52 +192,74 @@ func splitLines(text string) []string {
 	return lines
 }
 
-// cut is a block of lines [start, end) that ends the reply: a marker, a
-// quote header or an Outlook header block.
-type cut struct{ start, end int }
+// cutKind says what ends the sender's text at a cut.
+type cutKind int
+
+const (
+	cutMarker      cutKind = iota // the ReplyMarker line
+	cutAttribution                // "On … wrote:" and its kin
+	cutSeparator                  // "-----Original Message-----"
+	cutHeaders                    // a quoted header block
+	cutFooter                     // a mailing-list footer
+)
+
+// cut is a block of lines [start, end) that ends the reply.
+type cut struct {
+	start, end int
+	kind       cutKind
+}
 
 // findCuts returns the cuts of lines in order, without overlaps.
 func findCuts(lines []string) []cut {
 	var cuts []cut
 	for i := 0; i < len(lines); i++ {
-		end := cutAt(lines, i)
-		if end > i {
-			cuts = append(cuts, cut{i, end})
-			i = end - 1
+		if c, ok := cutAt(lines, i); ok {
+			cuts = append(cuts, c)
+			i = c.end - 1
 		}
 	}
 	return cuts
 }
 
-// cutAt returns the end of the cut starting at line i, or i when none does.
-func cutAt(lines []string, i int) int {
+// cutAt returns the cut starting at line i, if any.
+func cutAt(lines []string, i int) (cut, bool) {
 	line := lines[i]
 	if isMarker(line) {
-		return i + 1
+		return cut{i, i + 1, cutMarker}, true
 	}
-	if line == "" || isQuoted(line) {
-		return i
+	if line == "" || isQuoted(line) || len(line) > maxCheckedLine {
+		return cut{}, false
 	}
-	plain := strings.ReplaceAll(line, "\u00a0", " ")
-	if originalRe.MatchString(plain) {
-		return blockEnd(lines, i)
+	plain := normalizeSpace(line)
+	if isOriginalSeparator(plain) {
+		return cut{i, blockEnd(lines, i), cutSeparator}, true
 	}
-	if isUnderscoreRule(plain) {
+	if isRule(plain) {
 		for j := i + 1; j < len(lines) && j <= i+2; j++ {
-			if isOutlookHeader(lines, j) {
-				return blockEnd(lines, j)
+			if isHeaderBlock(lines, j) {
+				return cut{i, blockEnd(lines, j), cutHeaders}, true
+			}
+			if isListFooter(lines, j) {
+				return cut{i, len(lines), cutFooter}, true
 			}
 			if lines[j] != "" {
 				break
 			}
 		}
-		return i
+		return cut{}, false
 	}
-	if isOutlookHeader(lines, i) {
-		return blockEnd(lines, i)
+	if isHeaderBlock(lines, i) {
+		return cut{i, blockEnd(lines, i), cutHeaders}, true
 	}
-	return attributionEnd(lines, i)
+	if end := attributionEnd(lines, i); end > i {
+		return cut{i, end, cutAttribution}, true
+	}
+	return cut{}, false
 }
+
+// maxCheckedLine is the longest line (bytes) tested as a cut; longer lines
+// are text.
+const maxCheckedLine = 1000
 
 // isMarker reports whether line carries the reply marker.
 func isMarker(line string) bool {
@@ -162,80 +272,221 @@ func isQuoted(line string) bool {
 	return strings.HasPrefix(strings.TrimLeft(line, " \t"), ">")
 }
 
-// isUnderscoreRule reports whether line is Outlook's "_____…" separator.
-func isUnderscoreRule(line string) bool {
+// normalizeSpace returns line with no-break and other Unicode spaces as
+// ASCII spaces and outer space trimmed.
+func normalizeSpace(line string) string {
+	if !strings.ContainsFunc(line, func(r rune) bool { return r >= 0x80 && unicode.IsSpace(r) }) {
+		return strings.TrimSpace(line)
+	}
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, line))
+}
+
+// isRule reports whether line is a horizontal rule of at least 5
+// underscores, dashes or equals signs (Outlook's "_____", Hotmail's <hr>
+// rendered as text).
+func isRule(line string) bool {
 	line = strings.TrimSpace(line)
-	return len(line) >= 8 && strings.Trim(line, "_") == ""
-}
-
-// headerLabel returns line with bold markers and leading spaces removed, for
-// matching Outlook header labels ("*De:* Fulano" → "De: Fulano").
-func headerLabel(line string) string {
-	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(line, "*", ""), "\u00a0", " "))
-}
-
-// isOutlookHeader reports whether an Outlook header block starts at line i:
-// a From label followed, within the next 6 non-blank lines, by a date label
-// and a To/Subject label.
-func isOutlookHeader(lines []string, i int) bool {
-	if isQuoted(lines[i]) || !fromLabelRe.MatchString(headerLabel(lines[i])) {
+	if len(line) < 5 {
 		return false
 	}
-	var date, to bool
-	for j := i + 1; j < len(lines) && j <= i+6 && lines[j] != ""; j++ {
-		l := headerLabel(lines[j])
-		date = date || dateLabelRe.MatchString(l)
-		to = to || toLabelRe.MatchString(l)
+	return strings.Trim(line, "_") == "" || strings.Trim(line, "-") == "" || strings.Trim(line, "=") == ""
+}
+
+// stripFrame removes the decoration clients put around separator and
+// attribution lines: dashes, equals signs, underscores, asterisks and
+// spaces on both sides. framed reports whether at least two dashes,
+// equals signs or underscores were removed on the left.
+func stripFrame(s string) (inner string, framed bool) {
+	left := strings.TrimLeft(s, "-=_*> \t")
+	n := 0
+	for _, r := range s[:len(s)-len(left)] {
+		if r == '-' || r == '=' || r == '_' {
+			n++
+		}
 	}
-	return date && to
+	return strings.TrimRight(left, "-=_* \t"), n >= 2
+}
+
+// isOriginalSeparator reports whether line is an "Original message"
+// separator in any language, framed by dashes or asterisks.
+func isOriginalSeparator(line string) bool {
+	inner, framed := stripFrame(line)
+	if !framed && !strings.HasPrefix(strings.TrimSpace(line), "*") {
+		return false
+	}
+	return len(inner) <= 60 && originalRe.MatchString(inner)
+}
+
+// forwardLine returns the index of the first unquoted forward separator
+// line, or -1.
+func forwardLine(lines []string) int {
+	for i, l := range lines {
+		if l == "" || isQuoted(l) || len(l) > 200 {
+			continue
+		}
+		inner, framed := stripFrame(normalizeSpace(l))
+		if len(inner) > 80 || !framed && !strings.HasSuffix(inner, ":") && !strings.HasSuffix(inner, "：") {
+			continue
+		}
+		lower := strings.ToLower(inner)
+		if slices.ContainsFunc(forwardStems, func(stem string) bool { return strings.Contains(lower, stem) }) {
+			return i
+		}
+	}
+	return -1
+}
+
+// headerLabel returns the kind of the quoted-header label line starts
+// with, or "" when it starts with none. Bold markers ("*De:*") and a space
+// before the colon ("De :") are allowed.
+func headerLabel(line string) string {
+	if c := strings.IndexAny(line, ":："); c < 0 || c > 64 {
+		return "" // no label is longer
+	}
+	m := labelRe.FindStringSubmatch(line)
+	if m == nil {
+		return ""
+	}
+	return labelKinds[strings.ToLower(normalizeSpace(m[1]))]
+}
+
+// isHeaderBlock reports whether a quoted header block starts at line i:
+// consecutive label lines (values may wrap onto one or two more lines,
+// single blank lines between labels allowed) with at least three kinds of
+// label among From, Date/Sent, To/Cc and Subject, or a From and a Date.
+// A From or Date label directly followed by quoted lines is a block too.
+func isHeaderBlock(lines []string, i int) bool {
+	if isQuoted(lines[i]) {
+		return false
+	}
+	first := headerLabel(lines[i])
+	if first == "" {
+		return false
+	}
+	kinds := map[string]bool{first: true}
+	// A flattened block: "From: x [mailto:x] Sent: … To: … Subject: …".
+	for _, m := range inlineLabelRe.FindAllStringSubmatch(lines[i], -1) {
+		if k := labelKinds[strings.ToLower(normalizeSpace(m[1]))]; k != "" {
+			kinds[k] = true
+		}
+	}
+	cont := 0
+	for j := i + 1; j < len(lines) && j <= i+16; j++ {
+		l := lines[j]
+		if l == "" {
+			if j+1 < len(lines) && lines[j+1] != "" && headerLabel(lines[j+1]) != "" && !kinds[headerLabel(lines[j+1])] {
+				continue
+			}
+			break
+		}
+		if k := headerLabel(l); k != "" {
+			kinds[k] = true
+			cont = 0
+			continue
+		}
+		if isQuoted(l) {
+			break
+		}
+		cont++
+		if cont > 2 {
+			break
+		}
+	}
+	if len(kinds) >= 3 || kinds["from"] && kinds["date"] {
+		return true
+	}
+	// Two labels are a block when the first is From or Date and its value
+	// has an address or a number ("Date: Wed, 16 May 2012 …" / "To: …");
+	// "De: João" / "Para: Maria" is text.
+	if len(kinds) == 2 && (first == "from" || first == "date") && (addrRe.MatchString(lines[i]) || first == "date" && strings.ContainsAny(lines[i], "0123456789")) {
+		return true
+	}
+	return (first == "from" || first == "date") && len(lines[i]) <= 200 && quoteFollows(lines, i+1)
 }
 
 // blockEnd returns the end of a header block starting at i: the first blank
-// line after it, at most 12 lines on.
+// line after it that is not followed by another label line, at most 16
+// lines on.
 func blockEnd(lines []string, i int) int {
-	for j := i + 1; j < len(lines) && j < i+12; j++ {
-		if lines[j] == "" {
+	for j := i + 1; j < len(lines) && j < i+16; j++ {
+		if lines[j] == "" && (j+1 >= len(lines) || headerLabel(lines[j+1]) == "") {
 			return j
 		}
 	}
-	return min(i+12, len(lines))
+	return min(i+16, len(lines))
 }
 
-// attributionEnd returns the end of a quote header ("On … wrote:") starting
-// at line i and wrapped over up to maxHeaderLines lines, or i when there is
-// none. A header continues onto the next line only when the line does not
-// end a sentence (".", "!", "?"), and an undated header ("Fulano
-// escreveu:") spans lines only when its first line has a digit (Gmail wraps
-// "02.04.2012 14:20 … <" / "bob@…> написал:"), so text right above a header
-// is not swallowed by it.
+// isListFooter reports whether a mailing-list footer starts at line i (the
+// line after a rule): the list name, address or listinfo URL within the
+// next four lines.
+func isListFooter(lines []string, i int) bool {
+	for j := i; j < len(lines) && j < i+4; j++ {
+		l := strings.ToLower(lines[j])
+		if strings.Contains(l, "listinfo") || strings.Contains(l, "mailman") || strings.Contains(l, "mailing list") ||
+			strings.Contains(l, "list-unsubscribe") || strings.Contains(l, "unsubscribe") {
+			return true
+		}
+	}
+	return false
+}
+
+// maxAttributionLines is how many physical lines a wrapped attribution may
+// span.
+const maxAttributionLines = 3
+
+// attributionEnd returns the end of a quote attribution starting at line
+// i and wrapped over up to maxAttributionLines lines, or i when there is
+// none. A window continues onto the next line only when it does not end a
+// sentence; a window of several lines is taken only when its own last
+// lines are not an attribution alone, so text right above an attribution
+// is never swallowed by it.
 func attributionEnd(lines []string, i int) int {
 	joined := ""
-	for k := i; k < len(lines) && k < i+maxHeaderLines; k++ {
-		if lines[k] == "" || isQuoted(lines[k]) {
+	for k := i; k < len(lines) && k < i+maxAttributionLines; k++ {
+		l := lines[k]
+		if l == "" || isQuoted(l) || len(l) > maxCheckedLine {
 			break
 		}
 		if joined != "" {
-			if strings.ContainsAny(joined[len(joined)-1:], ".!?") {
+			// A sentence ends the window, unless the window started as an
+			// attribution does ("… schrieb am So., 23." / "Juni 2024, 21:08:").
+			if last, _ := utf8.DecodeLastRuneInString(joined); strings.ContainsRune(".!?", last) &&
+				!(abbrevEndRe.MatchString(joined) && (startsAttribution(joined) || strings.ContainsAny(lines[i], "@<"))) {
 				break
 			}
 			joined += " "
 		}
-		joined += strings.TrimSpace(strings.ReplaceAll(lines[k], "\u00a0", " "))
-		if len(joined) > 400 {
+		joined += normalizeSpace(l)
+		if len(joined) > 500 {
 			break
 		}
-		if !strings.HasSuffix(joined, ":") { // cheap test before the regexps
+		// Every attribution ends in a colon, a frame or right above a quote:
+		// a cheap test before the regular expressions.
+		quoted := quoteFollows(lines, k+1)
+		if !quoted && !strings.HasSuffix(joined, ":") && !strings.HasSuffix(joined, "：") && !strings.HasSuffix(joined, "-") {
 			continue
 		}
-		if attributionRe.MatchString(joined) {
-			return k + 1
+		if !isAttribution(joined, k == i, quoted) {
+			continue
 		}
-		if len(joined) <= 200 && (k == i || strings.ContainsAny(lines[i], "0123456789")) &&
-			writerRe.MatchString(joined) && quoteFollows(lines, k+1) {
-			return k + 1
+		if k > i && !startsAttribution(normalizeSpace(lines[i])) && attributionEnd(lines, i+1) == k+1 {
+			return i // the attribution starts on a later line
 		}
+		return k + 1
 	}
 	return i
+}
+
+// startsAttribution reports whether line starts the way a dated
+// attribution does ("On …", "Em …", a date or a weekday and a number).
+func startsAttribution(line string) bool {
+	inner, _ := stripFrame(line)
+	return prefixRe.MatchString(inner) || dateStartRe.MatchString(inner) && strings.ContainsAny(inner, "0123456789")
 }
 
 // quoteFollows reports whether the first non-blank line from i on is quoted.
@@ -248,13 +499,82 @@ func quoteFollows(lines []string, i int) bool {
 	return false
 }
 
-// isSignature reports whether an unquoted line starts a signature.
+// splitSharedAttributions splits a line whose end starts an attribution
+// ("Thanks! On Mon, 1 Jun 2020 at 10:00, Bob <bob@example.com> wrote:")
+// into the reply and the attribution, so the reply is kept.
+func splitSharedAttributions(lines []string) []string {
+	var out []string
+	changed := false
+	for i, l := range lines {
+		if l == "" || isQuoted(l) || len(l) > maxCheckedLine || !sharedStartRe.MatchString(l) {
+			if changed {
+				out = append(out, l)
+			}
+			continue
+		}
+		split := -1
+		for _, loc := range sharedStartRe.FindAllStringIndex(l, 3) {
+			at := loc[0] + 1 // after the space
+			if !strings.ContainsFunc(l[:at], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+				continue // only a frame ("---- On … wrote ----")
+			}
+			window := []string{l[at:]}
+			for k := i + 1; k < len(lines) && k < i+maxAttributionLines; k++ {
+				window = append(window, lines[k])
+			}
+			if strings.ContainsAny(l[at:], "0123456789") && attributionEnd(window, 0) > 0 {
+				split = at
+				break
+			}
+		}
+		if split < 0 {
+			if changed {
+				out = append(out, l)
+			}
+			continue
+		}
+		if !changed {
+			out = append(out, lines[:i]...)
+			changed = true
+		}
+		out = append(out, strings.TrimRight(l[:split], " \t-=_*"), l[split:])
+	}
+	if !changed {
+		return lines
+	}
+	return out
+}
+
+// isSignatureStart reports whether an unquoted line i starts a signature.
+func isSignatureStart(lines []string, i int) bool {
+	return isSignature(lines[i])
+}
+
+// isSignature reports whether an unquoted line starts a signature: "-- "
+// (RFC 3676 §4.3), "--", or a line that is exactly a phone or app
+// signature.
 func isSignature(line string) bool {
 	if line == "--" || line == "-- " {
 		return true
 	}
-	l := strings.TrimSpace(strings.ReplaceAll(line, "\u00a0", " "))
-	return len(l) <= 80 && mobileSignatureRe.MatchString(l)
+	return isPhoneSignature(line)
+}
+
+// isPhoneSignature reports whether line is exactly a phone or app
+// signature, with an optional link after it; a sentence that starts like
+// one ("Sent from my laptop, which is quicker …") is not.
+func isPhoneSignature(line string) bool {
+	l := normalizeSpace(line)
+	if l == "" || len(l) > 300 {
+		return false
+	}
+	l = markdownLinkRe.ReplaceAllString(l, "$1")
+	l = strings.TrimSpace(trailingLinkRe.ReplaceAllString(l, ""))
+	l = strings.Trim(l, "()<>[]*_ ")
+	if l == "" || utf8.RuneCountInString(l) > 80 || len(strings.Fields(l)) > 10 {
+		return false
+	}
+	return phoneSignatureRe.MatchString(l)
 }
 
 // cleanSegment applies the signature and trailing-quote rules to one part

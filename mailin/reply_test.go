@@ -6,6 +6,7 @@ import (
 	"mime/quotedprintable"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -188,10 +189,11 @@ func TestExtractReply(t *testing.T) {
 			want: "> pergunta 1\nresposta 1\n> pergunta 2\nresposta 2",
 		},
 		{
-			// A quote followed by text reads as an interleaved answer: kept.
+			// The answer below a quote introduced by an attribution is kept
+			// without the single quoted block it answers.
 			name: "bottom-posted reply",
 			in:   "Em 25/11/2026 10:02, Protocolo escreveu:\n> antigo\n\nResposta embaixo.\n\n-- \nMaria\n",
-			want: "> antigo\n\nResposta embaixo.",
+			want: "Resposta embaixo.",
 		},
 		{
 			name: "answer below the marker",
@@ -328,19 +330,28 @@ func FuzzExtractReply(f *testing.F) {
 		"On 1 wrote:\n",
 		"\r\r\n\n",
 		"> only",
+		"Thanks! On Mon, 1 Jun 2020 at 10:00, Bob <bob@example.com> wrote:\n> q\n",
+		"FYI\n\n---------- Forwarded message ---------\nFrom: a@b.example\nDate: 1 Jun 2020\n\nx",
+		"Hi,\nOn 1/6/2020 10:00, Bob wrote:\n> q\n\nanswer\n",
+		"Ok\n\nEnviado do meu iPhone\n",
+		"x\n-----Original Message-----\ny",
+		"x\n在 2015年2月19日，下午4:11，Bob <bob@example.com> 写道：\n> y",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := ExtractReply(in)
-		inLines := map[string]bool{}
-		for _, l := range splitLines(in) {
-			inLines[l] = true
-		}
+		r := SplitReply(in)
+		out := r.Text
+		inLines := splitLines(in)
+		// Every output line is an input line or, when an attribution shares
+		// the line with the reply, the start of one.
 		for _, l := range strings.Split(out, "\n") {
-			if !inLines[l] && !(out == "" && l == "") {
-				t.Fatalf("output line %q is not an input line\nin:  %q\nout: %q", l, in, out)
+			if !slices.ContainsFunc(inLines, func(in string) bool { return strings.HasPrefix(in, l) }) {
+				t.Fatalf("output line %q is not (the start of) an input line\nin:  %q\nout: %q", l, in, out)
 			}
+		}
+		if r.Top != "" && !strings.Contains(in, strings.Split(r.Top, "\n")[0]) {
+			t.Fatalf("Top %q is not input text\nin: %q", r.Top, in)
 		}
 		hasUnquoted := false
 		for _, l := range splitLines(in) {

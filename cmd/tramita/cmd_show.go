@@ -74,6 +74,9 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 				fmt.Fprintf(w, "       | %s\n", line)
 			}
 		}
+		if s.TextCut {
+			fmt.Fprintf(w, "       ✂ texto recortado: histórico, citação ou assinatura omitidos (original em show --json) / text cut: history, quote or signature left out (original in show --json)\n")
+		}
 		for _, a := range s.Attachments {
 			fmt.Fprintf(w, "       + %s (%s, %d bytes)\n", a.Filename, a.ContentType, a.Size)
 		}

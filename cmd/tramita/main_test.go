@@ -102,6 +102,15 @@ func TestCLIIngestAndShow(t *testing.T) {
 		!strings.Contains(v.Steps[1].Text, "buraco na calçada") {
 		t.Errorf("steps: %+v", v.Steps)
 	}
+	// Staff see the original: the whole decoded body, history included,
+	// and whether the step text was cut from it.
+	if len(v.Steps) == 2 && (!v.Steps[1].TextCut || !strings.Contains(v.Steps[1].OriginalText, "escreveu") ||
+		!strings.Contains(v.Steps[1].OriginalText, "buraco na calçada")) {
+		t.Errorf("reply step: text_cut %v, original_text %q", v.Steps[1].TextCut, v.Steps[1].OriginalText)
+	}
+	if !strings.Contains(out, `"original_text"`) || !strings.Contains(out, `"text_cut"`) {
+		t.Errorf("show --json lacks original_text/text_cut:\n%s", out)
+	}
 	var raw map[string]any
 	_ = json.Unmarshal([]byte(out), &raw)
 	for _, key := range []string{"number", "access_key", "status", "type", "unit", "subject", "opened_at", "deadline",
@@ -111,7 +120,8 @@ func TestCLIIngestAndShow(t *testing.T) {
 		}
 	}
 	code, out, _ = cli(t, nil, "show", res.Protocol)
-	if code != 0 || !strings.Contains(out, "Vazamento na calçada") || !strings.Contains(out, "Trâmites:") {
+	if code != 0 || !strings.Contains(out, "Vazamento na calçada") || !strings.Contains(out, "Trâmites:") ||
+		strings.Count(out, "texto recortado") != 1 {
 		t.Errorf("show (text): exit %d\n%s", code, out)
 	}
 }
