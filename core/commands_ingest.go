@@ -14,6 +14,9 @@ func (it *ingestTx) authenticated(st *Staff) (bool, string) {
 	if it.in.Match.Rule == "token" && it.in.Match.StaffID == st.ID {
 		return true, "signed staff token"
 	}
+	if it.in.Match.Rule == RuleSession && it.in.Match.StaffID == st.ID {
+		return true, "staff site session"
+	}
 	if it.in.SenderVerified && strings.EqualFold(it.in.From.Email, st.Email) {
 		return true, "DMARC/DKIM pass: " + it.in.AuthReason
 	}
@@ -83,9 +86,11 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 	if p != nil {
 		protocolID = p.ID
 	}
+	it.result.Transcript = &Transcript{Lines: r.lines, Applied: !r.failed}
 	if opened != nil {
 		protocolID = opened.id
 		data["number"], data["access_key"] = opened.number, opened.accessKey
+		it.result.Transcript.Number, it.result.Transcript.AccessKey = opened.number, opened.accessKey
 	}
 	return it.queue(ctx, Notification{Kind: NotifyCommandResult, ProtocolID: protocolID, StepID: r.stepText,
 		To: []string{st.Email}, StaffID: st.ID, Data: data})

@@ -46,6 +46,8 @@ import (
 //	too_large          size and limit (bytes); subject
 //	reminder_due_soon  deadline (time; default: the protocol's); unit_name
 //	reminder_due       deadline; unit_name
+//	signin_link        link (the one-time staff site sign-in URL; removed once
+//	                   used); expires (time)
 //	overdue_digest     protocols ([]{number, subject, deadline, unit?}); no
 //	                   protocol_id; queued to a unit (one copy per member)
 const (

@@ -41,8 +41,13 @@ type BounceRecipient struct {
 type Match struct {
 	ProtocolID int64  // 0: no existing protocol
 	StaffID    int64  // staff member authenticated by a signed staff token; 0 otherwise
-	Rule       string // "token", "references", "subject", "bounce", or "" for no match
+	Rule       string // "token", "references", "subject", "bounce", RuleSession, or "" for no match
 }
+
+// RuleSession is the Match.Rule of an action on the staff site: the staff
+// member StaffID is authenticated by their signed-in session, as a signed
+// staff token authenticates a mail reply.
+const RuleSession = "session"
 
 // Inbound is an incoming message as mailin understood it: parsed,
 // classified and threaded. Core stores it and decides what it causes.
@@ -108,4 +113,16 @@ type IngestResult struct {
 	Reason        string                `json:"reason"`
 	Notifications []NotificationSummary `json:"notifications"`
 	RawMessageID  int64                 `json:"raw_message_id"`
+	// Transcript is what a staff member's commands did, line by line (the
+	// command_result's content); nil when the message carried no commands
+	// from authenticated staff.
+	Transcript *Transcript `json:"-"`
+}
+
+// Transcript is the outcome of one staff message's commands.
+type Transcript struct {
+	Lines     []TranscriptLine
+	Applied   bool   // all lines applied; false: none was
+	Number    string // a protocol opened on someone's behalf: its number
+	AccessKey string // and its access key
 }

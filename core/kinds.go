@@ -64,6 +64,7 @@ var notificationKinds = []KindInfo{
 	{Kind: NotifyReminderDue, Label: Label{"lembrete de prazo vencido", "deadline passed reminder"}},
 	{Kind: NotifyOverdueDigest, Label: Label{"resumo de prazos vencidos", "overdue digest"}},
 	{Kind: NotifyIntakeFailed, Label: Label{"aviso de mensagem não processada", "message not processed notice"}},
+	{Kind: NotifySignInLink, Label: Label{"link de acesso à página de trâmites", "staff site sign-in link"}},
 }
 
 // NotificationKinds returns the table of notification kinds, in DESIGN.md

@@ -290,6 +290,9 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 			return fmt.Errorf("deactivating staff: %w", err)
 		}
 		ch.Deactivated += int(t.RowsAffected())
+		if _, err := endInactiveSessions(ctx, tx, s.now()); err != nil {
+			return err
+		}
 
 		typeCodes := []string{}
 		for i, ty := range spec.Types {

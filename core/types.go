@@ -73,6 +73,7 @@ const (
 	NotifyReminderDue      NotificationKind = "reminder_due"
 	NotifyOverdueDigest    NotificationKind = "overdue_digest"
 	NotifyIntakeFailed     NotificationKind = "intake_failed" // a received message was quarantined: to the admins
+	NotifySignInLink       NotificationKind = "signin_link"   // a one-time staff site sign-in link: to the staff member
 )
 
 // Role is a staff member's role; it decides what they may command.

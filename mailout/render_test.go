@@ -82,6 +82,10 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		staff()
 		d.StepID, d.Step = 0, nil
 		data = map[string]any{"deadline": deadline, "unit": "GCOM", "unit_name": "Gerência Comercial", "late_hours": 0}
+	case core.NotifySignInLink:
+		staff()
+		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
+		data = map[string]any{"link": "https://protocolo.saneamento.example.gov.br/gestao/entrar/link/c2lnbmluLXRva2Vu", "expires": deadline}
 	case core.NotifyOverdueDigest:
 		staff()
 		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil

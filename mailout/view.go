@@ -56,6 +56,7 @@ type View struct {
 	From        string   // command_rejected: address the refused commands came from
 	NoCommands  bool     // command_rejected: the message had no commands; it was kept as a private message
 	Protocols   []DigestItem
+	SignInURL   string // signin_link: the one-time staff site sign-in link (not escaped)
 }
 
 // Line is one command of a transcript and what became of it.
@@ -192,6 +193,10 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		v.Limit = formatSize(n, lang)
 	}
 	v.Lines = lines(data["lines"])
+	v.SignInURL = str(data["link"])
+	if t, ok := timeOf(data["expires"]); ok && d.Kind == core.NotifySignInLink {
+		v.Deadline = formatTime(t, loc, lang)
+	}
 	v.Protocols = digest(data["protocols"], loc, lang)
 	if st := d.Step; st != nil {
 		v.FromUnit = st.FromUnit
