@@ -29,9 +29,9 @@ const (
 	QueueAwaiting Queue = "aguardando"
 )
 
-// StatusAwaitingRequester is the status of a protocol waiting for the
-// requester's complement (#complementar; DESIGN.md, "Legal deadlines").
-const StatusAwaitingRequester Status = "awaiting_requester"
+// statusAwaiting is the status of a protocol waiting for the requester's
+// complement (#complementar; DESIGN.md, "Legal deadlines").
+const statusAwaiting Status = "awaiting_requester"
 
 // ListItem is one protocol in a queue or in search results.
 type ListItem struct {
@@ -162,7 +162,7 @@ func (s *Service) Queue(ctx context.Context, st Staff, q QueueQuery) (ListPage, 
 	case QueueSuspended:
 		where = append(where, "p.status = 'suspended'")
 	case QueueAwaiting:
-		where = append(where, "p.status = "+a.add(string(StatusAwaitingRequester)))
+		where = append(where, "p.status = "+a.add(string(statusAwaiting)))
 	case QueueDue:
 		where = append(where, "p.status = 'open'", "p.deadline IS NOT NULL")
 		order = "p.deadline, p.id"

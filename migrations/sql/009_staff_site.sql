@@ -95,11 +95,3 @@ CREATE INDEX participants_fts ON participants USING gin (to_tsvector('tramita_na
 
 -- TOTP codes are single use: the time step of the last accepted code.
 ALTER TABLE staff ADD COLUMN totp_last_step bigint;
-
--- Sign-in links go out through the outbox like every other mail: kind
--- signin_link, to the staff member's registered address. The token in its
--- data is removed once the link is used.
-ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
-ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN ('ack', 'unit_notice', 'status_update',
-    'reply', 'requester_message', 'command_result', 'command_rejected', 'delivery_failed', 'too_large',
-    'reminder_due_soon', 'reminder_due', 'overdue_digest', 'intake_failed', 'signin_link'));
