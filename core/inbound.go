@@ -63,9 +63,13 @@ type Inbound struct {
 	Cc         []Address // other recipients (To and Cc, not ours, not the sender): Cc participants of an opening
 	Recipients []string  // every recipient address (To, Cc, Delivered-To, X-Original-To), for routing by type address
 
-	Text     string // new text: reply extracted, quoted history and signature removed
-	FullText string // the whole decoded text body
-	HTML     string // sanitized HTML; "attachment:N" references name Attachments[N]
+	Text string // new text: reply extracted, quoted history and signature removed
+	// CommandText is the sender's own top text, above any reply marker,
+	// quote header or forward header, and "" when the text came from an
+	// attached message: the only text staff commands are read from.
+	CommandText string
+	FullText    string // the whole decoded text body
+	HTML        string // sanitized HTML; "attachment:N" references name Attachments[N]
 
 	Attachments []InboundAttachment
 

@@ -287,7 +287,7 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 	it.result.Outcome = OutcomeAppended
 	it.result.Reason = "threaded by " + it.in.Match.Rule
 	if staff != nil {
-		parsed := ParseCommands(it.in.Text)
+		parsed := ParseCommands(it.in.CommandText)
 		if ok, reason := it.authenticated(staff); !ok {
 			return it.unverifiedStaff(ctx, &p, staff, reason, len(parsed.Commands) > 0)
 		}
@@ -323,7 +323,7 @@ func (it *ingestTx) senderStaff(ctx context.Context) (*Staff, error) {
 // member's message with commands (opening on someone's behalf).
 func (it *ingestTx) openOrCommand(ctx context.Context) error {
 	if it.in.From.Email != "" {
-		if parsed := ParseCommands(it.in.Text); len(parsed.Commands) > 0 {
+		if parsed := ParseCommands(it.in.CommandText); len(parsed.Commands) > 0 {
 			staff, err := it.senderStaff(ctx)
 			if err != nil {
 				return err

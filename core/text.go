@@ -61,6 +61,7 @@ func (in *Inbound) dbText() {
 	in.ReplyTo, in.Cc = dbAddresses(in.ReplyTo), dbAddresses(in.Cc)
 	in.Recipients = dbTexts(in.Recipients)
 	in.Text, in.FullText, in.HTML = DBText(in.Text), DBText(in.FullText), DBText(in.HTML)
+	in.CommandText = DBText(in.CommandText)
 	in.Attachments = append([]InboundAttachment(nil), in.Attachments...)
 	for i := range in.Attachments {
 		a := &in.Attachments[i]

@@ -303,3 +303,72 @@ func TestForgedStaffMailIsNeverAStaffStep(t *testing.T) {
 		}
 	})
 }
+
+// TestCommandsOnlyFromOwnTopText: with a valid staff token, commands run
+// only from the text the staff member wrote at the top; never from below a
+// cut (reply marker, quote header, forward header) nor from an attached
+// message. Those messages are recorded, nothing is applied.
+func TestCommandsOnlyFromOwnTopText(t *testing.T) {
+	t.Parallel()
+	rfc822 := func(to, subject, inner string) []byte {
+		return []byte("From: " + paula + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nMessage-ID: <fwd-" + imapTag() + "@test.example>\r\n" +
+			"Date: Sat, 28 Nov 2026 09:00:00 -0300\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" + inner + "\r\n--b--\r\n")
+	}
+	inner := "From: cidada@example.org\r\nSubject: pedido\r\nContent-Type: text/plain\r\n\r\n#concluir\r\nResolvido.\r\n"
+	cases := []struct {
+		name  string
+		build func(to, subject string) []byte
+	}{
+		{"attached message/rfc822 only", func(to, s string) []byte { return rfc822(to, s, inner) }},
+		{"attached message/rfc822 with an empty text part", func(to, s string) []byte {
+			return []byte(strings.Replace(string(rfc822(to, s, inner)), "--b\r\nContent-Type: message/rfc822",
+				"--b\r\nContent-Type: text/plain\r\n\r\n\r\n--b\r\nContent-Type: message/rfc822", 1))
+		}},
+		{"nested attached message", func(to, s string) []byte {
+			return rfc822(to, s, "From: x@example.org\r\nSubject: y\r\nContent-Type: message/rfc822\r\n\r\n"+inner)
+		}},
+		{"Outlook ENC: forward", func(to, s string) []byte {
+			return mail(paula, to, "ENC: "+s, "\n________________________________\nDe: Cidadã <cidada@example.org>\nEnviado: sexta-feira, 27 de novembro de 2026 10:00\nPara: Paula\nAssunto: pedido\n\n#concluir\nResolvido.")
+		}},
+		{"Gmail Fwd: forward", func(to, s string) []byte {
+			return mail(paula, to, "Fwd: "+s, "\n---------- Forwarded message ---------\nFrom: Cidadã <cidada@example.org>\nDate: Fri, 27 Nov 2026 at 10:00\nSubject: pedido\nTo: <paula@example.org>\n\n#concluir\nResolvido.")
+		}},
+		{"Apple Mail forward", func(to, s string) []byte {
+			return mail(paula, to, "Fwd: "+s, "\nBegin forwarded message:\n\n#concluir\nResolvido.")
+		}},
+		{"text only below the reply marker", func(to, s string) []byte {
+			return mail(paula, to, "Re: "+s, "\n"+mailin.ReplyMarker+"\n#concluir\nResolvido.")
+		}},
+		{"text only below a quote header", func(to, s string) []byte {
+			return mail(paula, to, "Re: "+s, "Em sex., 27 de nov. de 2026 às 10:00, Cidadã <cidada@example.org> escreveu:\n#concluir\nResolvido.")
+		}},
+		{"text only below Mensagem original", func(to, s string) []byte {
+			return mail(paula, to, "Re: "+s, "-----Mensagem original-----\nDe: x\n\n#concluir")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			num := h.open("Pedido original.")
+			res := h.ingest(c.build(h.staffAddress(num, paula), "[Protocolo "+num+"] Impressora não imprime"))
+			if v := h.show(num); v.Status != core.StatusOpen {
+				t.Errorf("a command ran from forwarded or quoted content: status %s (%+v)", v.Status, res)
+			}
+			if res.Outcome == core.OutcomeCommands || res.Protocol != num {
+				t.Errorf("want the message recorded on the protocol without commands, got %+v", res)
+			}
+		})
+	}
+	t.Run("own text above a forward still commands", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		num := h.open("Pedido original.")
+		res := h.ingest(mail(paula, h.staffAddress(num, paula), "ENC: [Protocolo "+num+"] x",
+			"#concluir\nResolvido.\n\n________________________________\nDe: Cidadã <cidada@example.org>\nEnviado: sexta-feira\nPara: Paula\nAssunto: pedido\n\n#reabrir"))
+		if v := h.show(num); v.Status != core.StatusConcluded || res.Outcome != core.OutcomeCommands {
+			t.Errorf("own commands above a forward: status %s, %+v", v.Status, res)
+		}
+	})
+}

@@ -127,6 +127,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	if !tooLarge {
 		in.FullText = m.Text
 		in.Text = ExtractReply(m.Text)
+		in.CommandText = CommandText(m)
 		in.HTML = m.HTML
 		for _, a := range m.Attachments {
 			in.Attachments = append(in.Attachments, core.InboundAttachment{Filename: a.Filename, ContentType: a.ContentType,

@@ -36,6 +36,9 @@ type Message struct {
 	Text         string // best plain-text body, decoded to UTF-8 (text/plain preferred)
 	HTML         string // sanitized HTML body (bluemonday UGC policy), "" when none; cid: images resolved to attachment references
 	TextFromHTML bool   // Text was derived from HTML because no text/plain part exists
+	// TextFromForwarded: Text is an attached message's (message/rfc822),
+	// because the message itself has no text; it is not the sender's own.
+	TextFromForwarded bool
 
 	Attachments []Attachment    // every non-body leaf part, inline images included
 	Report      *DeliveryReport // set for multipart/report (RFC 6522) messages

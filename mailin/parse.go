@@ -326,7 +326,7 @@ func (p *parser) finishBodies(s *sink) {
 	if m.Text == "" && m.Report == nil {
 		for _, f := range p.forwarded {
 			if f.Text != "" {
-				m.Text = f.Text
+				m.Text, m.TextFromForwarded = f.Text, true
 				break
 			}
 		}
