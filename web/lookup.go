@@ -114,13 +114,36 @@ func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Num
 	now := s.now()
 	s.org.remember(v.OrgName, now)
 	s.log.Debug("lookup", "number", v.Number, "level", v.Level)
+	p := &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}
+	// A key or a CPF/CNPJ that did not open the page is told so, in the
+	// same words for both ("chave incorreta"), so the answer never says
+	// which of them is wrong or whether the CPF/CNPJ is the requester's;
+	// what the page shows stays that of the number alone.
+	p.P.Wrong = v.Level == core.PublicBasic && (strings.TrimSpace(key) != "" || strings.TrimSpace(document) != "")
 	var keep func([]byte)
-	// A wrong key is not stored: whether it is wrong is known only once
-	// the right one is.
-	if cache != nil && (v.KeyOK || strings.TrimSpace(key) == "") {
-		keep = func(body []byte) { cache.put(epoch, v.Number, key, v.KeyOK, body, now, pageExpiry(v, now)) }
+	if cache != nil {
+		expires := pageExpiry(v, now)
+		switch {
+		case v.KeyOK:
+			keep = func(body []byte) { cache.put(epoch, v.Number, key, true, body, nil, now, expires) }
+		case v.Level == core.PublicBasic:
+			// The number-alone page is kept with its "chave incorreta"
+			// variant, which the cache gives to keys other than the right
+			// one once the right one is known.
+			other := *p.P
+			other.Wrong = !other.Wrong
+			if otherBody, err := s.renderBytes("protocol", &page{Title: p.Title, OrgName: p.OrgName, P: &other}); err == nil {
+				keep = func(body []byte) {
+					basic, wrong := body, otherBody
+					if p.P.Wrong {
+						basic, wrong = otherBody, body
+					}
+					cache.put(epoch, v.Number, "", false, basic, wrong, now, expires)
+				}
+			}
+		}
 	}
-	s.renderKeep(w, http.StatusOK, "protocol", &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}, keep)
+	s.renderKeep(w, http.StatusOK, "protocol", p, keep)
 }
 
 // pageExpiry is when a rendered page of v stops being right by itself: when

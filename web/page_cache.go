@@ -50,10 +50,12 @@ type ProtocolWatcher interface {
 }
 
 // cachedPage is what is kept for one protocol: the page of the number
-// alone and, once someone opened it with the right key, that page and the
-// key (upper case, as core compares it).
+// alone, the same page saying "chave incorreta" (for keys other than the
+// right one) and, once someone opened it with the right key, that page and
+// the key (upper case, as core compares it).
 type cachedPage struct {
 	basic   []byte
+	wrong   []byte
 	full    []byte
 	fullKey string
 	expires time.Time
@@ -81,8 +83,8 @@ func newPageCache(cfg PageCache) (*pageCache, error) {
 
 // get returns the page of number for key (any case, spaces trimmed; "" for
 // the number alone). A key other than the one known to be right gets the
-// page of the number alone, as core would answer; when no right key is
-// known yet, a key is a miss.
+// page of the number alone saying "chave incorreta", as core would answer;
+// when no right key is known yet, a key is a miss.
 func (c *pageCache) get(number, key string, now time.Time) ([]byte, bool) {
 	if !c.live.Load() {
 		return nil, false
@@ -100,17 +102,18 @@ func (c *pageCache) get(number, key string, now time.Time) ([]byte, bool) {
 	case subtle.ConstantTimeCompare([]byte(key), []byte(e.fullKey)) == 1:
 		return e.full, true
 	default:
-		return e.basic, e.basic != nil
+		return e.wrong, e.wrong != nil
 	}
 }
 
 // begin returns the epoch to pass to put, taken before the database read.
 func (c *pageCache) begin() uint64 { return c.epoch.Load() }
 
-// put stores a page read from the database at epoch: the number-alone
-// page (keyOK false, key ignored) or the page of the right key. It keeps
-// the page until expires (at most pageTTL from now).
-func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body []byte, now, expires time.Time) {
+// put stores a page read from the database at epoch: the page of the right
+// key (keyOK), or the number-alone page with its "chave incorreta" variant
+// (keyOK false, key ignored). It keeps the pages until expires (at most
+// pageTTL from now).
+func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body, wrong []byte, now, expires time.Time) {
 	if limit := now.Add(pageTTL); expires.IsZero() || expires.After(limit) {
 		expires = limit
 	}
@@ -129,7 +132,7 @@ func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body []byt
 	if keyOK {
 		e.full, e.fullKey = body, normalizeKey(key)
 	} else {
-		e.basic = body
+		e.basic, e.wrong = body, wrong
 	}
 	c.pages.Add(number, e)
 }

@@ -62,3 +62,9 @@ func (s *server) render(w http.ResponseWriter, status int, name string, p *page)
 func (s *server) renderKeep(w http.ResponseWriter, status int, name string, p *page, keep func(body []byte)) {
 	s.pages.RenderKeep(w, status, name, p, keep)
 }
+
+// renderBytes executes page name and returns its bytes (a variant of a
+// page kept by the page cache without being sent).
+func (s *server) renderBytes(name string, p *page) ([]byte, error) {
+	return s.pages.Bytes(name, p)
+}

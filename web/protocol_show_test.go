@@ -37,27 +37,40 @@ func TestProtocolNumberAlone(t *testing.T) {
 	}
 }
 
+// wrongNotice is the paragraph a key or CPF/CNPJ that does not open the
+// page adds to it.
+const wrongNotice = `<p class="alerta" role="alert" id="chave-incorreta">Chave incorreta: a chave de acesso ou o CPF/CNPJ informado não abre os despachos deste protocolo. Confira o e-mail de abertura.</p>`
+
+// sameButNotice checks that res is the page base plus the "chave
+// incorreta" notice and nothing else.
+func sameButNotice(t *testing.T, what string, base, res response) {
+	t.Helper()
+	if res.Status != base.Status || !strings.Contains(res.Body, "Chave incorreta") || strings.Replace(res.Body, wrongNotice, "", 1) != base.Body {
+		t.Errorf("%s: want the page of the number alone with the \"chave incorreta\" notice (status %d)\n%s", what, res.Status, res.Body)
+	}
+}
+
 func TestProtocolWrongKeyIsNoKey(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	h := newHandler(t, f.svc, web.Options{})
 	base := get(t, h, "/p/"+f.number.Digits())
-	wrong := []string{"ABCDEFGHJK", typo(f.key), strings.Repeat("A", 64), "<script>", "' OR 1=1 --", ""}
-	for _, k := range wrong {
-		res := get(t, h, "/p/"+f.number.Digits()+"?k="+url.QueryEscape(k))
-		if res.Status != base.Status || res.Body != base.Body {
-			t.Errorf("key %q: answer differs from the number alone (status %d)", k, res.Status)
+	if strings.Contains(base.Body, "Chave incorreta") {
+		t.Fatal("the page of the number alone says \"chave incorreta\"")
+	}
+	for _, k := range []string{"ABCDEFGHJK", typo(f.key), strings.Repeat("A", 64), "<script>", "' OR 1=1 --"} {
+		sameButNotice(t, "key "+k, base, get(t, h, "/p/"+f.number.Digits()+"?k="+url.QueryEscape(k)))
+	}
+	for _, k := range []string{"", "  "} {
+		if res := get(t, h, "/p/"+f.number.Digits()+"?k="+url.QueryEscape(k)); res.Status != base.Status || res.Body != base.Body {
+			t.Errorf("empty key %q: answer differs from the number alone (status %d)", k, res.Status)
 		}
 	}
-	// A valid CPF that is not the requester's, posted: the same page too.
-	res := postForm(t, h, "/p/"+f.number.Digits(), url.Values{"documento": {"111.444.777-35"}, "chave": {"WRONGWRONG"}})
-	if res.Status != base.Status || res.Body != base.Body {
-		t.Errorf("wrong CPF: answer differs from the number alone (status %d)", res.Status)
-	}
-	res = postForm(t, h, "/consulta", url.Values{"numero": {f.number.String()}, "documento": {"11144477735"}})
-	if res.Status != base.Status || res.Body != base.Body {
-		t.Errorf("wrong CPF on /consulta: answer differs from the number alone (status %d)", res.Status)
-	}
+	// A valid CPF that is not the requester's, posted: the same words as
+	// for a wrong key, with or without a key beside it.
+	sameButNotice(t, "wrong CPF and key", base, postForm(t, h, "/p/"+f.number.Digits(), url.Values{"documento": {"111.444.777-35"}, "chave": {"WRONGWRONG"}}))
+	sameButNotice(t, "wrong CPF", base, postForm(t, h, "/p/"+f.number.Digits(), url.Values{"documento": {"111.444.777-35"}}))
+	sameButNotice(t, "wrong CPF on /consulta", base, postForm(t, h, "/consulta", url.Values{"numero": {f.number.String()}, "documento": {"11144477735"}}))
 }
 
 func TestProtocolWithKey(t *testing.T) {

@@ -19,6 +19,9 @@ type protocolView struct {
 	Number      string
 	Digits      string // the number in URLs
 	Full        bool
+	// Wrong: a key or a CPF/CNPJ was given and did not open the page
+	// ("chave incorreta", the same words for both so nothing tells which).
+	Wrong       bool
 	StatusClass string // aberto, sobrestado, concluido
 	StatusLabel string
 	Subject     string

@@ -151,6 +151,20 @@ func (p *Pages) RenderKeep(w http.ResponseWriter, status int, name string, data 
 	WritePage(w, status, buf.Bytes())
 }
 
+// Bytes executes page name with data and returns the page, for a page
+// kept without being sent (a cache's variant of it).
+func (p *Pages) Bytes(name string, data any) ([]byte, error) {
+	t := p.byName[name]
+	if t == nil {
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // WritePage sends a rendered HTML page with status.
 func WritePage(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
