@@ -16,9 +16,9 @@ import (
 // protocolView is a core.PublicView made ready for the page: labels in
 // pt-BR, dates in the organization's time zone, dispatches as safe HTML.
 type protocolView struct {
-	Number      string
-	Digits      string // the number in URLs
-	Full        bool
+	Number string
+	Digits string // the number in URLs
+	Full   bool
 	// Wrong: a key or a CPF/CNPJ was given and did not open the page
 	// ("chave incorreta", the same words for both so nothing tells which).
 	Wrong       bool
