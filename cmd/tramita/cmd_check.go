@@ -2,14 +2,41 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/mailin"
 	"github.com/tramita/tramita/mailout"
 )
+
+// errNoSecret says that TRAMITA_SECRET is not set and how to set it; after
+// a demo it names the demo's secret file and the command line that passes
+// it (the demo's own secret is not taken silently: a service started
+// without TRAMITA_SECRET would refuse to run, and check must say so).
+func errNoSecret() error {
+	const base = "não definido / not set: assina os endereços de resposta / it signs the reply addresses; " +
+		"TRAMITA_SECRET=1:<32+ caracteres aleatórios / random characters>"
+	path := demoSecretPath()
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s. Para o banco do demo / for the demo's database: TRAMITA_SECRET=\"$(cat %s)\" scripts/run check", base, shellQuote(path))
+	}
+	return errors.New(base)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // cmdCheck runs `tramita check`: validates the configuration, reaches the
 // database (and checks the schema and the organization), logs in to IMAP
@@ -28,7 +55,7 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if e.Secret == "" {
-		report("TRAMITA_SECRET", fmt.Errorf("not set: it signs the reply addresses (at least 16 characters)"))
+		report("TRAMITA_SECRET", errNoSecret())
 	} else {
 		_, err := core.ParseKeyring(e.Secret)
 		report("TRAMITA_SECRET", err)

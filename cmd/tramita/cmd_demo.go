@@ -210,14 +210,21 @@ func demoPassword() string {
 	return "demo-" + hex.EncodeToString(b)
 }
 
-// demoSecret returns a random reply-token secret kept in the user's config
-// directory, so demo runs agree with each other.
-func demoSecret() (string, error) {
+// demoSecretPath is the file that keeps the demo's reply-token secret:
+// tramita/demo-secret in the user's config directory ($XDG_CONFIG_HOME,
+// ~/.config), or in the temporary directory when there is none.
+func demoSecretPath() string {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, "tramita", "demo-secret")
+	return filepath.Join(dir, "tramita", "demo-secret")
+}
+
+// demoSecret returns a random reply-token secret kept in the user's config
+// directory, so demo runs agree with each other.
+func demoSecret() (string, error) {
+	path := demoSecretPath()
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
 		return strings.TrimSpace(string(b)), nil
 	}

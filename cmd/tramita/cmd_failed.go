@@ -35,7 +35,14 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 			return err
 		}
 		if asJSON {
+			if list == nil {
+				list = []core.FailedMessage{} // [], not null
+			}
 			return json.NewEncoder(stdout).Encode(list)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(stdout, "nenhuma mensagem em quarentena / no quarantined messages")
+			return nil
 		}
 		for _, f := range list {
 			fmt.Fprintf(stdout, "%d\t%s\t%s\t%q\t%s\n", f.ID, f.ReceivedAt.Format("2006-01-02 15:04"), f.Sender, f.Subject, f.Error)

@@ -178,6 +178,49 @@ func TestCLIExitCodes(t *testing.T) {
 	}
 }
 
+// TestCLIFailedListEmpty: with nothing quarantined, `failed list` says so
+// (and --json prints an empty array, not null).
+func TestCLIFailedListEmpty(t *testing.T) {
+	setupCLI(t)
+	code, out, stderr := cli(t, nil, "failed", "list")
+	if code != 0 || strings.TrimSpace(out) != "nenhuma mensagem em quarentena / no quarantined messages" {
+		t.Errorf("failed list: exit %d %q %s", code, out, stderr)
+	}
+	code, out, stderr = cli(t, nil, "failed", "list", "--json")
+	if code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("failed list --json: exit %d %q %s", code, out, stderr)
+	}
+}
+
+// TestCLICheckSecretHint: `tramita check` without TRAMITA_SECRET after a
+// demo names the demo's secret file and the command line that passes it;
+// with it, the secret is ok.
+func TestCLICheckSecretHint(t *testing.T) {
+	setupCLI(t)
+	t.Setenv("TRAMITA_IMAP_URL", "")
+	t.Setenv("TRAMITA_SMTP_URL", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("TRAMITA_SECRET", "")
+	code, out, _ := cli(t, nil, "check")
+	if code == 0 || !strings.Contains(out, "FALHA / FAIL  TRAMITA_SECRET") || !strings.Contains(out, "TRAMITA_SECRET=1:") {
+		t.Errorf("check without a secret, no demo: exit %d\n%s", code, out)
+	}
+	secret, err := demoSecret() // what the demo does on its first run
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, nil, "check")
+	hint := `TRAMITA_SECRET="$(cat ` + demoSecretPath() + `)" scripts/run check`
+	if code == 0 || !strings.Contains(out, hint) {
+		t.Errorf("check without a secret after the demo: exit %d, want the hint %s\n%s", code, hint, out)
+	}
+	t.Setenv("TRAMITA_SECRET", secret)
+	code, out, _ = cli(t, nil, "check")
+	if code != 0 || !strings.Contains(out, "ok            TRAMITA_SECRET") {
+		t.Errorf("check with the demo's secret: exit %d\n%s", code, out)
+	}
+}
+
 func TestCLIRemind(t *testing.T) {
 	setupCLI(t)
 	mail1, _ := examples.MailFile("01-vazamento.eml")
