@@ -75,6 +75,22 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 		if p != nil {
 			it.result.Protocol = p.Number
 		}
+		// Nothing was applied: no line may read as done.
+		for i := range r.lines {
+			if r.lines[i].OK {
+				r.lines[i].OK = false
+				r.lines[i].Result = "não aplicado (outra linha tem erro): " + r.lines[i].Result
+			}
+		}
+		// The text and files of the attempt are not lost: they become a
+		// private note on the protocol (DESIGN.md: nothing lost).
+		if p != nil && (strings.TrimSpace(parsed.Dispatch) != "" || len(it.in.Attachments) > 0) {
+			if _, err := it.addStep(ctx, *p, stepSpec{kind: StepNote, visibility: Private, staffID: st.ID, fromUnit: p.UnitID}); err != nil {
+				return err
+			}
+			r.lines = append(r.lines, TranscriptLine{Line: "(texto da mensagem)", OK: true,
+				Result: "guardado como nota interna do protocolo " + p.Number + ", com os comandos como escritos"})
+		}
 	}
 	it.result.Outcome = OutcomeCommands
 	it.result.Reason = fmt.Sprintf("%d command(s) %s", len(parsed.Commands), map[bool]string{true: "applied", false: "refused"}[!r.failed])

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/agnivade/levenshtein"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -48,6 +51,53 @@ var commandWords = map[string]CommandName{
 	"retomar": CmdResume, "resume": CmdResume,
 	"requerente": CmdRequester, "requester": CmdRequester,
 	"ajuda": CmdHelp, "help": CmdHelp,
+}
+
+// commandWordOrder lists the command words for suggestions: Portuguese
+// first, so that a tie suggests the Portuguese word.
+var commandWordOrder = []string{
+	"encaminhar", "tramitar", "prazo", "publico", "privado", "responder", "nota", "concluir", "reabrir", "tipo",
+	"sobrestar", "retomar", "requerente", "ajuda",
+	"forward", "deadline", "public", "private", "reply", "note", "close", "reopen", "type", "suspend", "resume",
+	"requester", "help",
+}
+
+// NearestCommand returns the command word closest to word (a mistyped
+// command, accents and case ignored), or "" when none is close enough:
+// at most 1 edit (Levenshtein) for words of 3–5 letters, 2 for longer
+// ones, and for words of 4 letters or more the unique command word they
+// begin (#encam → encaminhar). Words of 1–2 letters get no suggestion.
+func NearestCommand(word string) string {
+	w := Fold(word)
+	n := utf8.RuneCountInString(w)
+	if n < 3 {
+		return ""
+	}
+	limit := 1
+	if n > 5 {
+		limit = 2
+	}
+	best, bestDist := "", limit+1
+	for _, c := range commandWordOrder {
+		if d := levenshtein.ComputeDistance(w, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best != "" || n < 4 {
+		return best
+	}
+	var first string
+	for _, c := range commandWordOrder {
+		if strings.HasPrefix(c, w) {
+			if first != "" && commandWords[c] != commandWords[first] {
+				return "" // begins two commands
+			}
+			if first == "" {
+				first = c
+			}
+		}
+	}
+	return first
 }
 
 // Command is one `#` line of a staff message.
@@ -103,6 +153,9 @@ func ParseCommands(text string) ParsedCommands {
 		switch c.Name {
 		case "":
 			c.Err = fmt.Sprintf("comando desconhecido %q; escreva #ajuda para ver os comandos", "#"+word)
+			if near := NearestCommand(word); near != "" {
+				c.Err = fmt.Sprintf("comando desconhecido %q; você quis dizer #%s? (#ajuda lista os comandos)", "#"+word, near)
+			}
 		case CmdRequester:
 			var fieldLines []string
 			for i < len(lines) && strings.TrimSpace(lines[i]) != "" && !strings.HasPrefix(strings.TrimSpace(lines[i]), "#") {

@@ -29,6 +29,26 @@ func TestParseCommandsErrors(t *testing.T) {
 	}
 }
 
+// TestNearestCommand: a mistyped command gets the nearest command word,
+// Portuguese on a tie; words far from every command get none.
+func TestNearestCommand(t *testing.T) {
+	t.Parallel()
+	for word, want := range map[string]string{
+		"praso": "prazo", "PRAZOS": "prazo", "encaminha": "encaminhar", "emcaminhar": "encaminhar", "encam": "encaminhar",
+		"concuir": "concluir", "publco": "publico", "nta": "nota", "forwrd": "forward", "sobrestr": "sobrestar",
+		"requerent": "requerente", "ajudar": "ajuda", "reab": "reabrir",
+		"x": "", "ab": "", "voar": "", "banana": "", "re": "", "urgente": "",
+	} {
+		if got := NearestCommand(word); got != want {
+			t.Errorf("NearestCommand(%q) = %q, want %q", word, got, want)
+		}
+	}
+	p := ParseCommands("#praso 5du\n\nTexto")
+	if len(p.Commands) != 1 || !strings.Contains(p.Commands[0].Err, "você quis dizer #prazo?") {
+		t.Errorf("ParseCommands(#praso) = %+v, want the suggestion #prazo", p.Commands)
+	}
+}
+
 // FuzzParseCommands checks the parser never panics and that every command
 // line and the dispatch come from the input.
 func FuzzParseCommands(f *testing.F) {

@@ -169,18 +169,18 @@ func TestCommandsAllOrNothing(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 	v := h.show(num)
-	if v.Unit != "PROT" || len(v.Steps) != 1 {
-		t.Errorf("a failing set changed the protocol: unit %s, %d steps", v.Unit, len(v.Steps))
+	if v.Unit != "PROT" || len(v.Steps) != 2 || v.Steps[1].Kind != core.StepNote || v.Steps[1].Visibility != core.Private {
+		t.Errorf("a failing set changed the protocol or lost its text: unit %s, steps %+v", v.Unit, v.Steps)
 	}
 	tr := h.notificationData(core.NotifyCommandResult, paula)
 	lines := tr["lines"].([]any)
-	if tr["applied"] != false || len(lines) != 3 {
+	if tr["applied"] != false || len(lines) != 4 {
 		t.Fatalf("transcript %v", tr)
 	}
-	want := []string{"", "não existe", "falta o motivo"}
+	want := []string{"não aplicado (outra linha tem erro): encaminhado para GTI", "não existe", "falta o motivo", "guardado como nota interna"}
 	for i, l := range lines {
 		m := l.(map[string]any)
-		if (want[i] == "") != (m["ok"] == true) || !strings.Contains(m["result"].(string), want[i]) {
+		if (i == 3) != (m["ok"] == true) || !strings.Contains(m["result"].(string), want[i]) {
 			t.Errorf("line %d: %v", i, m)
 		}
 	}
@@ -188,6 +188,58 @@ func TestCommandsAllOrNothing(t *testing.T) {
 		if n.Kind != core.NotifyCommandResult {
 			t.Errorf("a refused set queued %s", n.Kind)
 		}
+	}
+}
+
+// TestCommandTypo: a mistyped command is marked ✘ with the nearest
+// command suggested, the valid lines beside it are not marked done, and
+// the dispatch is kept as a private note of the attempt (nothing applied,
+// nobody else told).
+func TestCommandTypo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	num := h.open("Pedido.")
+	before := h.show(num)
+	res := h.ingest(mail(paula, h.staffAddress(num, paula), "Re: [Protocolo "+num+"]",
+		"#publico\n#praso 5du\n\nVistoria marcada para segunda-feira."))
+	if res.Outcome != core.OutcomeCommands {
+		t.Fatalf("%+v", res)
+	}
+	tr := h.notificationData(core.NotifyCommandResult, paula)
+	lines := tr["lines"].([]any)
+	if tr["applied"] != false || len(lines) != 3 {
+		t.Fatalf("transcript %v", tr)
+	}
+	for i, want := range []struct {
+		ok     bool
+		result string
+	}{
+		{false, "não aplicado"},
+		{false, "você quis dizer #prazo?"},
+		{true, "guardado como nota interna do protocolo " + num},
+	} {
+		m := lines[i].(map[string]any)
+		if m["ok"] != want.ok || !strings.Contains(m["result"].(string), want.result) {
+			t.Errorf("line %d: %v, want ok=%v and %q", i, m, want.ok, want.result)
+		}
+	}
+	v := h.show(num)
+	if fmt.Sprint(v.Deadline) != fmt.Sprint(before.Deadline) || len(v.Steps) != 2 {
+		t.Fatalf("after a refused set: deadline %v, %d steps", v.Deadline, len(v.Steps))
+	}
+	note := v.Steps[1]
+	if note.Kind != core.StepNote || note.Visibility != core.Private || note.Author != paula ||
+		!strings.Contains(note.Text, "Vistoria marcada para segunda-feira.") {
+		t.Errorf("the attempt's text is not a private note: %+v", note)
+	}
+	for _, n := range res.Notifications {
+		if n.Kind != core.NotifyCommandResult {
+			t.Errorf("a refused set queued %s", n.Kind)
+		}
+	}
+	// The refused message's Message-ID threads to the protocol like any other.
+	if h.count(`SELECT count(*) FROM message_index WHERE protocol_id = $1 AND direction = 'in'`, h.protocolID(num)) < 2 {
+		t.Errorf("the refused message is not indexed on the protocol")
 	}
 }
 
