@@ -113,7 +113,7 @@ type DeliveryStep struct {
 	N           int
 	Kind        StepKind
 	At          time.Time
-	AuthorName  string
+	AuthorName  string // a staff member's registered name, else the From display name ("" when none)
 	AuthorEmail string
 	FromUnit    string // unit names; "" when none
 	ToUnit      string
@@ -236,9 +236,10 @@ func loadDeliveryContext(ctx context.Context, tx DBTX, ds []Delivery) error {
 	}
 	steps := map[int64]*DeliveryStep{}
 	err = collect(ctx, tx, `
-		SELECT s.id, s.n, s.kind, s.at, s.author_name, s.author_email, coalesce(fu.name, ''), coalesce(tu.name, ''),
-			s.visibility, s.text
+		SELECT s.id, s.n, s.kind, s.at, coalesce(nullif(sa.name, ''), s.author_name), s.author_email, coalesce(fu.name, ''),
+			coalesce(tu.name, ''), s.visibility, s.text
 		FROM steps s LEFT JOIN units fu ON fu.id = s.from_unit_id LEFT JOIN units tu ON tu.id = s.to_unit_id
+			LEFT JOIN staff sa ON sa.id = s.author_staff_id
 		WHERE s.id = ANY($1)`, []any{stepIDs}, func(rows pgx.Rows) error {
 		var id int64
 		st := &DeliveryStep{Attachments: []AttachmentView{}}

@@ -43,7 +43,8 @@ type StepView struct {
 	N          int        `json:"n"`
 	Kind       StepKind   `json:"kind"`
 	At         time.Time  `json:"at"`
-	Author     string     `json:"author"` // e-mail of who wrote it
+	Author     string     `json:"author"`      // e-mail of who wrote it
+	AuthorName string     `json:"author_name"` // a staff member's registered name, else the From display name
 	FromUnit   string     `json:"from_unit"`
 	ToUnit     string     `json:"to_unit"`
 	Visibility Visibility `json:"visibility"`
@@ -173,8 +174,10 @@ func (s *Service) loadPeople(ctx context.Context, id int64, v *ProtocolView) err
 
 func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) error {
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.id, s.n, s.kind, s.at, s.author_email, coalesce(fu.code, ''), coalesce(tu.code, ''), s.visibility, s.text, s.full_text, s.html <> '', s.deadline
+		SELECT s.id, s.n, s.kind, s.at, s.author_email, coalesce(nullif(sa.name, ''), s.author_name), coalesce(fu.code, ''),
+			coalesce(tu.code, ''), s.visibility, s.text, s.full_text, s.html <> '', s.deadline
 		FROM steps s LEFT JOIN units fu ON fu.id = s.from_unit_id LEFT JOIN units tu ON tu.id = s.to_unit_id
+			LEFT JOIN staff sa ON sa.id = s.author_staff_id
 		WHERE s.protocol_id = $1 ORDER BY s.n`, id)
 	if err != nil {
 		return fmt.Errorf("loading steps: %w", err)
@@ -184,7 +187,7 @@ func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) erro
 	for rows.Next() {
 		var st StepView
 		var stepID int64
-		if err := rows.Scan(&stepID, &st.N, &st.Kind, &st.At, &st.Author, &st.FromUnit, &st.ToUnit, &st.Visibility, &st.Text,
+		if err := rows.Scan(&stepID, &st.N, &st.Kind, &st.At, &st.Author, &st.AuthorName, &st.FromUnit, &st.ToUnit, &st.Visibility, &st.Text,
 			&st.OriginalText, &st.HasHTML, &st.Deadline); err != nil {
 			rows.Close()
 			return fmt.Errorf("loading steps: %w", err)

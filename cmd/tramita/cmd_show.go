@@ -68,7 +68,7 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 	fmt.Fprintln(w, "\nTrâmites:")
 	for _, s := range v.Steps {
 		units := strings.Trim(s.FromUnit+" → "+s.ToUnit, " →")
-		fmt.Fprintf(w, "%3d  %s  %-22s %-8s %s  %s\n", s.N, ts(s.At), s.Kind.Label().In(lang), s.Visibility.Label().In(lang), units, s.Author)
+		fmt.Fprintf(w, "%3d  %s  %-22s %-8s %s  %s\n", s.N, ts(s.At), s.Kind.Label().In(lang), s.Visibility.Label().In(lang), units, orDefault(s.AuthorName, s.Author))
 		if text := strings.TrimSpace(s.Text); text != "" {
 			for _, line := range strings.Split(text, "\n") {
 				fmt.Fprintf(w, "       | %s\n", line)

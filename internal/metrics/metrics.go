@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,9 +59,26 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }
 
-// InstrumentLookup wraps the lookup page handler to count its requests.
+// InstrumentLookup wraps the lookup page handler to count its requests:
+// the lookups themselves (IsLookupPath), not the stylesheet, /healthz, a
+// browser's /favicon.ico or other unknown paths, whose 404s would read as
+// protocols not found.
 func (m *Metrics) InstrumentLookup(h http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerCounter(m.LookupRequests, h)
+	counted := promhttp.InstrumentHandlerCounter(m.LookupRequests, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsLookupPath(r.URL.Path) {
+			counted.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// IsLookupPath reports whether path is one of the lookup's own routes: the
+// form (/), its submission (/consulta), a protocol page or file (/p/…) and
+// the JSON API (/api/protocolos/…).
+func IsLookupPath(path string) bool {
+	return path == "/" || path == "/consulta" || strings.HasPrefix(path, "/p/") || strings.HasPrefix(path, "/api/protocolos/")
 }
 
 var (

@@ -50,6 +50,10 @@ func TestMetricsFromDatabase(t *testing.T) {
 	m := New(svc, func() string { return state }, log)
 	h := m.InstrumentLookup(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p/x", nil))
+	// A browser's icon request and other paths are no lookups.
+	for _, path := range []string{"/favicon.ico", "/static/site.css", "/healthz", "/wp-login.php"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
