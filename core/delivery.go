@@ -122,21 +122,39 @@ type DeliveryStep struct {
 	Attachments []AttachmentView
 }
 
-// ClaimDue claims up to limit queued notifications due at now, oldest
-// first, skipping rows other workers hold (FOR UPDATE SKIP LOCKED). In the
-// same statement it increments attempts, pushes next_attempt_at to
-// now+lease, so the rows stay invisible to other workers for the lease and
-// come back by themselves if this worker dies, and marks them with claim, a
-// token the caller chooses unique per call (NewClaimToken). A claimed row
+// Claim names one ClaimDue call: Token is unique per call, Holder is the
+// key of the claimer's ClaimHolder (0: the rows are protected by their
+// lease only). Make one with NewClaim.
+type Claim struct {
+	Token  string
+	Holder int64
+}
+
+// NewClaim returns a Claim with a fresh random token (128 bits, hex) under
+// h, which may be nil.
+func NewClaim(h *ClaimHolder) Claim {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return Claim{Token: hex.EncodeToString(b[:]), Holder: h.Key()}
+}
+
+// ClaimDue claims up to limit queued notifications, oldest first, skipping
+// rows other workers hold (FOR UPDATE SKIP LOCKED): those due at now, and
+// those claimed by a process that died, whose ClaimHolder lock is gone
+// (taken over at once, their lease notwithstanding). In the same statement
+// it increments attempts, pushes next_attempt_at to now+lease, so the rows
+// stay invisible to other workers while the claimer lives and, as the last
+// resort, come back by themselves when the lease ends (a claimer alive but
+// stuck, or one without a holder), and marks them with claim. A claimed row
 // whose every pending recipient is failing on its protocol is set to held
 // and not returned. The caller reports each row with RecordAttempt; what it
 // does not try, or cannot tell the fate of (the commit's answer lost), it
 // gives back with ReleaseClaim.
-func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]Delivery, error) {
+func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim Claim) ([]Delivery, error) {
 	if limit <= 0 {
 		limit = 1
 	}
-	if claim == "" {
+	if claim.Token == "" {
 		return nil, errors.New("claiming outbox rows: empty claim token")
 	}
 	var out []Delivery
@@ -158,19 +176,27 @@ func (s *Service) ClaimDue(ctx context.Context, now time.Time, limit int, lease 
 	return out, nil
 }
 
-func claimRows(ctx context.Context, tx DBTX, now time.Time, limit int, until time.Time, claim string) ([]Delivery, error) {
+// claimRows claims the rows; a row's holder is alive while some session
+// of this database holds the advisory lock of its key (pg_locks shows a
+// bigint key as classid = high 32 bits, objid = low 32 bits, objsubid 1).
+func claimRows(ctx context.Context, tx DBTX, now time.Time, limit int, until time.Time, claim Claim) ([]Delivery, error) {
 	rows, err := tx.Query(ctx, `
-		WITH due AS (
+		WITH live AS MATERIALIZED (
+			SELECT (l.classid::bigint << 32) | l.objid::bigint AS holder FROM pg_locks l
+			WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+		due AS (
 			SELECT id FROM notifications
-			WHERE status = 'queued' AND next_attempt_at <= $1
+			WHERE status = 'queued' AND (next_attempt_at <= $1
+			   OR (claim IS NOT NULL AND claim_holder IS NOT NULL AND claim_holder NOT IN (SELECT holder FROM live)))
 			ORDER BY next_attempt_at, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED)
-		UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $3, claim = $4
+		UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $3, claim = $4, claim_holder = nullif($5::bigint, 0)
 		FROM due WHERE n.id = due.id
 		RETURNING n.id, n.kind, coalesce(n.protocol_id, 0), coalesce(n.step_id, 0), coalesce(n.raw_message_id, 0),
 			n.to_addrs, n.cc_addrs, coalesce(n.staff_id, 0), coalesce(n.unit_id, 0), n.data, n.message_id,
-			coalesce(n.in_reply_to, ''), coalesce(n.dedupe_key, ''), n.attempts, n.created_at`, now, limit, until, claim)
+			coalesce(n.in_reply_to, ''), coalesce(n.dedupe_key, ''), n.attempts, n.created_at`, now, limit, until, claim.Token, claim.Holder)
 	if err != nil {
 		return nil, err
 	}
@@ -430,23 +456,16 @@ func PendingRecipients(d Delivery) []string {
 // since, undoing the claim's attempt count: the rows a worker did not try
 // (shutdown), or all of them when the claim's commit may or may not have
 // happened (database failure). It returns how many rows came back.
-func (s *Service) ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error) {
-	if claim == "" {
+func (s *Service) ReleaseClaim(ctx context.Context, now time.Time, claim Claim) (int64, error) {
+	if claim.Token == "" {
 		return 0, nil
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET attempts = greatest(attempts - 1, 0), next_attempt_at = $2, claim = NULL
-		WHERE claim = $1 AND status = 'queued'`, claim, now)
+		WHERE claim = $1 AND status = 'queued'`, claim.Token, now)
 	if err != nil {
 		return 0, fmt.Errorf("releasing outbox claim: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// NewClaimToken returns a fresh random token for ClaimDue (128 bits, hex).
-func NewClaimToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
 }
 
 // collect runs sql with args and calls scan for each row.

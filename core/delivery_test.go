@@ -29,7 +29,7 @@ func outboxService(t *testing.T, protocols int) (*core.Service, time.Time) {
 
 func claimAll(t *testing.T, svc *core.Service, now time.Time) []core.Delivery {
 	t.Helper()
-	ds, err := svc.ClaimDue(context.Background(), now, 100, time.Minute, core.NewClaimToken())
+	ds, err := svc.ClaimDue(context.Background(), now, 100, time.Minute, core.NewClaim(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestClaimDueLoadsContextAndLeases(t *testing.T) {
 	if got := claimAll(t, svc, now); len(got) != 0 {
 		t.Fatalf("leased rows claimed again: %d", len(got))
 	}
-	claim := core.NewClaimToken()
+	claim := core.NewClaim(nil)
 	again, err := svc.ClaimDue(context.Background(), now.Add(2*time.Minute), 100, time.Minute, claim)
 	if err != nil || len(again) != 2 || again[0].Attempts != 2 {
 		t.Fatalf("after the lease: %d rows (%v); want 2 rows on attempt 2", len(again), err)
@@ -96,7 +96,7 @@ func TestReleaseClaim(t *testing.T) {
 	t.Parallel()
 	svc, now := outboxService(t, 3) // 3 acks + 3 unit notices
 	ctx := context.Background()
-	claim := core.NewClaimToken()
+	claim := core.NewClaim(nil)
 	ds, err := svc.ClaimDue(ctx, now, 100, time.Hour, claim)
 	if err != nil || len(ds) != 6 {
 		t.Fatalf("claimed %d rows: %v", len(ds), err)
@@ -108,7 +108,7 @@ func TestReleaseClaim(t *testing.T) {
 	if _, err := svc.RecordAttempt(ctx, ds[1].ID, core.Attempt{At: now, RetryAt: retry, Error: "451 try later"}); err != nil {
 		t.Fatal(err)
 	}
-	other := core.NewClaimToken()
+	other := core.NewClaim(nil)
 	if n, err := svc.ReleaseClaim(ctx, now, other); err != nil || n != 0 {
 		t.Fatalf("another claim released %d rows (%v)", n, err)
 	}
@@ -138,7 +138,7 @@ func TestReleaseClaim(t *testing.T) {
 	if !next.Equal(retry) {
 		t.Errorf("retried row due at %s, want %s (its recorded retry)", next, retry)
 	}
-	if _, err := svc.ClaimDue(ctx, now, 1, time.Hour, ""); err == nil {
+	if _, err := svc.ClaimDue(ctx, now, 1, time.Hour, core.Claim{}); err == nil {
 		t.Error("a claim without a token was accepted")
 	}
 }
@@ -153,7 +153,7 @@ func TestClaimDueSkipsLockedRows(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				ds, err := svc.ClaimDue(context.Background(), now, 3, time.Hour, core.NewClaimToken())
+				ds, err := svc.ClaimDue(context.Background(), now, 3, time.Hour, core.NewClaim(nil))
 				if err != nil {
 					errs <- err
 					return
@@ -325,7 +325,7 @@ func TestReferencesChainIsCapped(t *testing.T) {
 			first = q[0]
 		}
 	}
-	ds, err := svc.ClaimDue(ctx, now.Add(time.Hour), 100, time.Minute, core.NewClaimToken())
+	ds, err := svc.ClaimDue(ctx, now.Add(time.Hour), 100, time.Minute, core.NewClaim(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,10 @@ import (
 type Store interface {
 	Organization(ctx context.Context) (core.Organization, error)
 	Keys() *core.Keyring
-	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]core.Delivery, error)
+	HoldClaims(ctx context.Context) (*core.ClaimHolder, error)
+	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim core.Claim) ([]core.Delivery, error)
 	RecordAttempt(ctx context.Context, id int64, a core.Attempt) (string, error)
-	ReleaseClaim(ctx context.Context, now time.Time, claim string) (int64, error)
+	ReleaseClaim(ctx context.Context, now time.Time, claim core.Claim) (int64, error)
 	StepFiles(ctx context.Context, stepID int64, maxBytes int64) ([]core.StepFile, error)
 }
 
@@ -37,7 +38,7 @@ const DefaultMaxAttachBytes = 20 << 20
 const (
 	DefaultInterval    = 5 * time.Second  // poll period between kicks
 	DefaultBatchSize   = 20               // rows claimed at once
-	DefaultLease       = 10 * time.Minute // claimed rows stay invisible to other workers this long
+	DefaultLease       = 10 * time.Minute // last resort: claimed rows of a claimer alive but stuck come back after this
 	DefaultRetryBase   = 30 * time.Second // first retry after a temporary failure
 	DefaultRetryMax    = time.Hour        // longest wait between attempts
 	DefaultGiveUpAfter = 72 * time.Hour   // age of a notification at which temporary failures become final
@@ -55,9 +56,13 @@ type Config struct {
 	PublicURL string        // base of lookup links (TRAMITA_PUBLIC_URL); default DefaultPublicURL
 	Interval  time.Duration // time between passes when nobody calls Kick
 	BatchSize int           // notifications claimed at once
-	// Lease is how long claimed rows stay invisible to other workers; it
-	// must exceed the time a batch takes (a slow server: lower BatchSize),
-	// or another worker may send the same mail again (same Message-ID).
+	// Lease is how long claimed rows stay invisible to other workers while
+	// their claimer's lock (core.ClaimHolder) is held; the rows of a
+	// claimer that died are taken over at once, so the lease only matters
+	// for a claimer alive but stuck, or one that could not take its lock.
+	// It must exceed the time a batch takes (a slow server: lower
+	// BatchSize), or another worker may send the same mail again (same
+	// Message-ID).
 	Lease time.Duration
 	// RetryBase × 2^(attempts−1), capped at RetryMax, ±20 % jitter, is the
 	// wait after a temporary failure (4xx, network error, timeout).
@@ -87,6 +92,15 @@ type Worker struct {
 	// settled at the start of the next pass (see settle).
 	mu   sync.Mutex
 	owed debt
+
+	// holder ties this worker's claims to its life (core.ClaimHolder):
+	// taken at the first pass, kept while Run runs, released when it
+	// returns (RunOnce alone takes and releases one per call). nil while
+	// the database could not be reached: claims are then covered by their
+	// lease only.
+	holderMu sync.Mutex
+	holder   *core.ClaimHolder
+	running  bool
 }
 
 // debt is the bookkeeping a worker still owes the database.
@@ -108,7 +122,7 @@ type owedRecord struct {
 }
 
 type owedClaim struct {
-	token string
+	claim core.Claim
 	since time.Time
 }
 
@@ -182,6 +196,15 @@ func (w *Worker) Kick() {
 // and the next pass tries again; a panic in a pass is logged, not fatal.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("outbound mail started", "smtp", w.cfg.SMTP.String(), "interval", w.cfg.Interval.String())
+	w.holderMu.Lock()
+	w.running = true
+	w.holderMu.Unlock()
+	defer func() {
+		w.dropHolder(context.WithoutCancel(ctx))
+		w.holderMu.Lock()
+		w.running = false
+		w.holderMu.Unlock()
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -229,6 +252,13 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	if err := w.settle(ctx); err != nil {
 		return 0, err
 	}
+	holder := w.liveHolder(ctx)
+	w.holderMu.Lock()
+	oneShot := !w.running
+	w.holderMu.Unlock()
+	if oneShot {
+		defer w.dropHolder(context.WithoutCancel(ctx))
+	}
 	org, err := w.cfg.Store.Organization(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("loading organization: %w", err)
@@ -237,7 +267,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	defer sess.drop()
 	seen := map[int64]bool{}
 	for ctx.Err() == nil {
-		claim := core.NewClaimToken()
+		claim := core.NewClaim(holder)
 		batch, err := w.cfg.Store.ClaimDue(ctx, w.cfg.Now(), w.cfg.BatchSize, w.cfg.Lease, claim)
 		if err != nil {
 			// The claim may have committed without the answer reaching us.
@@ -270,7 +300,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 
 // owe remembers an unrecorded attempt (when r is not nil) and a claim
 // whose rows may still be held, for settle.
-func (w *Worker) owe(r *owedRecord, claim string) {
+func (w *Worker) owe(r *owedRecord, claim core.Claim) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.cfg.Now()
@@ -278,7 +308,7 @@ func (w *Worker) owe(r *owedRecord, claim string) {
 		r.since = now
 		w.owed.records = append(w.owed.records, *r)
 	}
-	w.owed.claims = append(w.owed.claims, owedClaim{token: claim, since: now})
+	w.owed.claims = append(w.owed.claims, owedClaim{claim: claim, since: now})
 }
 
 // settle tells the database what it could not be told while failing:
@@ -312,7 +342,7 @@ func (w *Worker) settle(ctx context.Context) error {
 	for len(w.owed.claims) > 0 {
 		c := w.owed.claims[0]
 		if now.Sub(c.since) <= w.cfg.Lease {
-			n, err := w.cfg.Store.ReleaseClaim(ctx, now, c.token)
+			n, err := w.cfg.Store.ReleaseClaim(ctx, now, c.claim)
 			if err != nil {
 				return fmt.Errorf("giving back outbox rows claimed while the database was failing: %w", err)
 			}
@@ -328,11 +358,49 @@ func (w *Worker) settle(ctx context.Context) error {
 // release gives back the rows of claim not tried (shutdown): the tried
 // ones were recorded, which took them out of the claim. When the database
 // does not answer, the claim is kept for settle.
-func (w *Worker) release(ctx context.Context, claim string) {
+func (w *Worker) release(ctx context.Context, claim core.Claim) {
 	if _, err := w.cfg.Store.ReleaseClaim(context.WithoutCancel(ctx), w.cfg.Now(), claim); err != nil {
 		w.log.Warn("could not release outbox rows; given back at the next pass, or when their lease ends", "error", err)
 		w.owe(nil, claim)
 	}
+}
+
+// liveHolder returns the worker's claim holder, taking it when there is
+// none and taking its lock again when its session was lost (a database
+// restart). When the database cannot be reached it returns nil: the pass's
+// claims, if any, are covered by their lease only, and the next pass tries
+// again.
+func (w *Worker) liveHolder(ctx context.Context) *core.ClaimHolder {
+	w.holderMu.Lock()
+	defer w.holderMu.Unlock()
+	if w.holder != nil {
+		if err := w.holder.Check(ctx); err != nil {
+			w.log.Warn("outbox claim lock lost; claims rely on their lease until it is taken again", "error", err)
+			return nil
+		}
+		return w.holder
+	}
+	h, err := w.cfg.Store.HoldClaims(ctx)
+	if err != nil {
+		w.log.Warn("could not take the outbox claim lock; claims rely on their lease", "error", err)
+		return nil
+	}
+	w.holder = h
+	return h
+}
+
+// dropHolder releases the claim holder, if any; rows still claimed under
+// it become free for any process at once.
+func (w *Worker) dropHolder(ctx context.Context) {
+	w.holderMu.Lock()
+	defer w.holderMu.Unlock()
+	if w.holder == nil {
+		return
+	}
+	if err := w.holder.Release(ctx); err != nil {
+		w.log.Warn("releasing the outbox claim lock", "error", err)
+	}
+	w.holder = nil
 }
 
 // deliver sends one copy of d to each pending recipient and records the

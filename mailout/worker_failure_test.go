@@ -215,7 +215,7 @@ type failingStore struct {
 	failRecords int
 }
 
-func (s *failingStore) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim string) ([]core.Delivery, error) {
+func (s *failingStore) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, claim core.Claim) ([]core.Delivery, error) {
 	ds, err := s.Service.ClaimDue(ctx, now, limit, lease, claim)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -246,6 +246,37 @@ func (w *world) expireLeases() int {
 	return int(tag.RowsAffected())
 }
 
+// orphanedClaims returns how many queued rows are claimed by a claimer
+// whose claim lock (core.ClaimHolder) is gone: a killed process's rows.
+func (w *world) orphanedClaims() int {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var n int
+	err := w.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE status = 'queued' AND claim IS NOT NULL
+		AND next_attempt_at > now() AND claim_holder NOT IN (SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND objsubid = 1)`).Scan(&n)
+	if err != nil {
+		w.t.Fatalf("counting orphaned claims: %v", err)
+	}
+	return n
+}
+
+// waitingForLease returns how many queued rows are invisible until their
+// claim lease ends (claimed, next attempt in the future).
+func (w *world) waitingForLease() int {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var n int
+	err := w.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE status = 'queued' AND claim IS NOT NULL
+		AND next_attempt_at > now()`).Scan(&n)
+	if err != nil {
+		w.t.Fatalf("counting rows waiting for their lease: %v", err)
+	}
+	return n
+}
+
 // times returns the values of a timestamp column (a query of one column),
 // sorted.
 func (w *world) times(sql string) []time.Time {
