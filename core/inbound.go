@@ -87,6 +87,12 @@ type Inbound struct {
 
 	TooLarge bool     // over the size limit: stored, answered once, not processed
 	Problems []string // what the parser could not read; logged by mailin with the raw message's id
+
+	// HeaderOnly: Raw holds only the message's header (a message far over
+	// the size limit, not fetched whole); Size is then the whole message's
+	// size in bytes. Only Quarantine takes such an Inbound.
+	HeaderOnly bool
+	Size       int64
 }
 
 // Outcome is what ingesting a message did (DESIGN.md, `ingest --json`).

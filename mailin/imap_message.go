@@ -208,7 +208,8 @@ func (s *session) quarantineOversized(ctx context.Context, src core.Source, size
 		header = []byte{}
 	}
 	m := Parse(header)
-	in := core.Inbound{Raw: header, Source: src, MessageID: m.MessageID, Subject: m.Subject, TooLarge: true}
+	in := core.Inbound{Raw: header, Source: src, MessageID: m.MessageID, Subject: m.Subject, TooLarge: true,
+		HeaderOnly: true, Size: size}
 	if m.From != nil {
 		in.From = core.Address{Name: m.From.Name, Email: strings.ToLower(m.From.Email)}
 	}

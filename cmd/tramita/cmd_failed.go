@@ -45,7 +45,11 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 			return nil
 		}
 		for _, f := range list {
-			fmt.Fprintf(stdout, "%d\t%s\t%s\t%q\t%s\n", f.ID, f.ReceivedAt.Format("2006-01-02 15:04"), f.Sender, f.Subject, f.Error)
+			note := ""
+			if f.HeaderOnly {
+				note = " [só o cabeçalho / header only]"
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%q\t%s%s\n", f.ID, f.ReceivedAt.Format("2006-01-02 15:04"), f.Sender, f.Subject, f.Error, note)
 		}
 		return nil
 	}
@@ -56,6 +60,13 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	raw, err := svc.FailedRaw(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
 		return fmt.Errorf("%w: %v", errNotFound, err)
+	}
+	if errors.Is(err, core.ErrHeaderOnly) {
+		return fmt.Errorf("a mensagem %d não pode ser reprocessada: ela passava muito do limite de tamanho e só o "+
+			"cabeçalho dela foi guardado. A mensagem inteira está na pasta de falhas da caixa IMAP; para processá-la, "+
+			"aumente TRAMITA_MAX_MESSAGE_BYTES e mova-a de volta para a INBOX. / message %d cannot be retried: it was far "+
+			"over the size limit and only its header was stored. The whole message is in the IMAP failed folder; to "+
+			"process it, raise TRAMITA_MAX_MESSAGE_BYTES and move it back to the INBOX", id, id)
 	}
 	if err != nil {
 		return err
