@@ -114,8 +114,13 @@ func TestPollerOversized(t *testing.T) {
 			if err != nil || len(list) != 1 {
 				t.Fatalf("failed list: %+v %v", list, err)
 			}
-			if f := list[0]; f.Size >= 1000 || !strings.Contains(f.Error, "not fetched") || f.Sender == "" {
+			// Only the header is stored; the size is the whole message's,
+			// and a retry is refused (there is nothing to process again).
+			if f := list[0]; f.Size != int64(len(huge)) || !f.HeaderOnly || !strings.Contains(f.Error, "not fetched") || f.Sender == "" {
 				t.Errorf("huge message record: %+v", f)
+			}
+			if _, err := small.FailedRaw(context.Background(), list[0].ID); !errors.Is(err, core.ErrHeaderOnly) {
+				t.Errorf("retry of the header-only record: %v, want core.ErrHeaderOnly", err)
 			}
 			if n := h.count(`SELECT count(*) FROM protocols`); n != 0 {
 				t.Errorf("%d protocols, want 0", n)
