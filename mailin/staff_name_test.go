@@ -28,7 +28,7 @@ func TestStaffAppearByName(t *testing.T) {
 	if last.Author != paula || last.AuthorName != "Paula Servidora" {
 		t.Errorf("forward step author %q %q, want Paula Servidora", last.Author, last.AuthorName)
 	}
-	ds, err := h.svc.ClaimDue(context.Background(), time.Now().Add(time.Hour), 100, time.Minute, core.NewClaimToken())
+	ds, err := h.svc.ClaimDue(context.Background(), time.Now().Add(time.Hour), 100, time.Minute, core.NewClaim(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
