@@ -90,7 +90,7 @@ func TestMboxFromLineEveryDoor(t *testing.T) {
 	}
 	delivered := msgs[0].FindBodySection(sec)
 	if !strings.HasPrefix(string(delivered), "Return-Path:") {
-		t.Fatalf("the demo's SMTP did not put its trace fields above the mbox line:\n%s", delivered)
+		t.Fatalf("the demo's SMTP did not put its trace fields above the mbox line: %d bytes %+v\n%s", len(delivered), msgs[0], delivered)
 	}
 	if res := h.ingest(delivered); res.Outcome != core.OutcomeCreated {
 		t.Errorf("through the demo's SMTP: %+v", res)

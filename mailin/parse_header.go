@@ -62,8 +62,14 @@ func (p *parser) readHeader(b []byte) (textproto.Header, []byte) {
 		case fieldKey(content) != "":
 			cur = &headerField{raw: line, key: fieldKey(content)}
 			fields = append(fields, cur)
-		case cur == nil && (bytes.HasPrefix(content, []byte("From ")) || bytes.HasPrefix(content, []byte(">From "))):
-			// mbox separator line
+		case bytes.HasPrefix(content, []byte("From ")) || bytes.HasPrefix(content, []byte(">From ")):
+			// An mbox separator line ("From sender date"): at the top, or
+			// below the trace fields a delivering server put above it
+			// (Return-Path, Received, Delivered-To), it is an envelope
+			// line, skipped; anywhere else it is skipped too, and noted.
+			if !onlyTrace(fields) {
+				p.problemf("mbox \"From \" line inside the header, skipped")
+			}
 		case cur != nil && (looksLikeParamLine(content, cur) || unclosedBracket(cur)):
 			p.problemf("header field %s continued without leading white space", cur.key)
 			cur.repaired = true
@@ -99,6 +105,23 @@ func (p *parser) readHeader(b []byte) (textproto.Header, []byte) {
 		h.Add(f.key, unfold(sb.String()))
 	}
 	return h, body
+}
+
+// traceFields are the fields a receiving server adds above a message: trace
+// fields (RFC 5321 §4.4), Delivered-To and X-Original-To (Postfix,
+// Dovecot), and authentication results (RFC 8601, RFC 8617, RFC 7208).
+var traceFields = map[string]bool{"received": true, "return-path": true, "delivered-to": true, "x-original-to": true,
+	"authentication-results": true, "arc-authentication-results": true, "arc-message-signature": true, "arc-seal": true,
+	"received-spf": true}
+
+// onlyTrace reports whether every field read so far is a trace field.
+func onlyTrace(fields []*headerField) bool {
+	for _, f := range fields {
+		if !traceFields[strings.ToLower(f.key)] {
+			return false
+		}
+	}
+	return true
 }
 
 // unfold removes header folding: CRLF and following white space become one

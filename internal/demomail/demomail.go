@@ -157,6 +157,20 @@ func (s *Server) Deliver(ctx context.Context, from, rcpt string, raw []byte) err
 	return err
 }
 
+// dropMboxLine removes a first line "From sender date" (or ">From "): the
+// separator of an mbox file (RFC 4155), not part of the message, left in by
+// a user who sends a saved message. Trace fields go above the message, and
+// the in-memory IMAP server cannot read a header with that line inside it.
+func dropMboxLine(raw []byte) []byte {
+	if !bytes.HasPrefix(raw, []byte("From ")) && !bytes.HasPrefix(raw, []byte(">From ")) {
+		return raw
+	}
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[i+1:]
+	}
+	return raw
+}
+
 // session is one SMTP session.
 type session struct {
 	srv   *Server
@@ -198,6 +212,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	raw = dropMboxLine(raw)
 	if s.login != "" && s.srv.cfg.AuthservID != "" && strings.EqualFold(s.login, s.from) {
 		_, domain, _ := strings.Cut(s.login, "@")
 		ar := fmt.Sprintf("Authentication-Results: %s; auth=pass smtp.auth=%s; dmarc=pass header.from=%s\r\n",
