@@ -65,6 +65,7 @@ var notificationKinds = []KindInfo{
 	{Kind: NotifyOverdueDigest, Label: Label{"resumo de prazos vencidos", "overdue digest"}},
 	{Kind: NotifyIntakeFailed, Label: Label{"aviso de mensagem não processada", "message not processed notice"}},
 	{Kind: NotifySignInLink, Label: Label{"link de acesso à página de trâmites", "staff site sign-in link"}},
+	{Kind: NotifyIntakeAlert, Label: Label{"alerta de recebimento ou envio de e-mails", "mail intake or delivery alert"}},
 }
 
 // NotificationKinds returns the table of notification kinds, in DESIGN.md

@@ -14,11 +14,16 @@ type Stats struct {
 	OutboxDue            int64            // queued rows whose next attempt is due now
 	OldestDue            time.Duration    // age of the oldest due row; 0 when none
 	ProtocolsByStatus    map[string]int64 // protocols by status
+	// LastReceived is when the last message was taken in, by door
+	// (raw_messages.source: pipe, imap, lmtp, …); a door that never took
+	// one in is absent.
+	LastReceived map[string]time.Time
 }
 
 // Stats reads the current counts.
 func (s *Service) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{MessagesByOutcome: map[string]int64{}, NotificationsByState: map[string]int64{}, ProtocolsByStatus: map[string]int64{}}
+	st := Stats{MessagesByOutcome: map[string]int64{}, NotificationsByState: map[string]int64{}, ProtocolsByStatus: map[string]int64{},
+		LastReceived: map[string]time.Time{}}
 	for _, q := range []struct {
 		sql string
 		m   map[string]int64
@@ -54,6 +59,30 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	}
 	if oldest != nil {
 		st.OldestDue = now.Sub(*oldest)
+	}
+	// One index probe per source (raw_messages_source_received): a skip
+	// scan over the distinct sources instead of reading every row.
+	rows, err := s.pool.Query(ctx, `
+		WITH RECURSIVE src AS (
+			SELECT min(source) AS source FROM raw_messages
+			UNION ALL
+			SELECT (SELECT min(source) FROM raw_messages WHERE source > src.source) FROM src WHERE src.source IS NOT NULL)
+		SELECT source, (SELECT max(received_at) FROM raw_messages r WHERE r.source = src.source)
+		FROM src WHERE source IS NOT NULL`)
+	if err != nil {
+		return st, fmt.Errorf("reading last message times: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src string
+		var at time.Time
+		if err := rows.Scan(&src, &at); err != nil {
+			return st, fmt.Errorf("reading last message times: %w", err)
+		}
+		st.LastReceived[src] = at
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("reading last message times: %w", err)
 	}
 	return st, nil
 }

@@ -74,6 +74,7 @@ const (
 	NotifyOverdueDigest    NotificationKind = "overdue_digest"
 	NotifyIntakeFailed     NotificationKind = "intake_failed" // a received message was quarantined: to the admins
 	NotifySignInLink       NotificationKind = "signin_link"   // a one-time staff site sign-in link: to the staff member
+	NotifyIntakeAlert      NotificationKind = "intake_alert"  // a door (IMAP, LMTP, SMTP) failing, or working again: to the admins
 )
 
 // Role is a staff member's role; it decides what they may command.

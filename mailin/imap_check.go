@@ -9,7 +9,7 @@ import (
 )
 
 // CheckIMAP connects with cfg (as the poller would: TLS mode, timeouts),
-// logs in, and selects the mailbox read-only (EXAMINE), then logs out. It is what
+// logs in (LOGIN, or AUTHENTICATE with an OAuth token it gets first), and selects the mailbox read-only (EXAMINE), then logs out. It is what
 // `tramita check` runs; the error says which step failed. It changes
 // nothing on the server.
 func CheckIMAP(ctx context.Context, cfg PollerConfig) error {
@@ -19,14 +19,17 @@ func CheckIMAP(ctx context.Context, cfg PollerConfig) error {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 30 * time.Second
 	}
+	if err := cfg.checkAuth(); err != nil {
+		return err
+	}
 	p := &Poller{cfg: cfg}
 	c, err := p.dial(ctx, make(chan struct{}, 1))
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", cfg.URL.Addr(), err)
 	}
 	defer c.Close()
-	if err := c.Login(cfg.URL.User, cfg.URL.Password).Wait(); err != nil {
-		return fmt.Errorf("login as %s: %w", cfg.URL.User, err)
+	if err := cfg.login(ctx, c); err != nil {
+		return fmt.Errorf("%s as %s: %w", cfg.loginCommand(), cfg.URL.User, err)
 	}
 	if _, err := c.Select(cfg.URL.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
 		return fmt.Errorf("mailbox %q: %w", cfg.URL.Mailbox, err)

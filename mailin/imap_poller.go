@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/health"
+	"github.com/tramita/tramita/internal/oauth"
 )
 
 // PollerState is what a Poller is doing, for logs and metrics.
@@ -101,6 +103,15 @@ type PollerConfig struct {
 	CommandTimeout time.Duration
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
+	// Auth is how the poller logs in (TRAMITA_IMAP_AUTH): oauth.Password
+	// (LOGIN with the URL's password, the default), oauth.XOAuth2 or
+	// oauth.OAuthBearer (AUTHENTICATE with a token from Tokens, RFC 7628).
+	Auth oauth.Mechanism
+	// Tokens gives the OAuth access tokens; required with an OAuth Auth.
+	Tokens oauth.TokenSource
+	// Health, when set, is told of every failure and of every pass that
+	// worked (door health.IMAP), for the administrators' alert.
+	Health health.Reporter
 	// AfterIngest, when set, is called after each message is committed and
 	// before it is flagged and moved. If it returns an error, Run returns
 	// that error at once, without flagging, moving or logging out, as a
@@ -140,6 +151,9 @@ func NewPoller(cfg PollerConfig, ing *Ingester, store MailboxStore) (*Poller, er
 	}
 	if cfg.URL.Host == "" || cfg.URL.User == "" || cfg.URL.Mailbox == "" {
 		return nil, fmt.Errorf("%w: host, user and mailbox are required", ErrIMAPURL)
+	}
+	if err := cfg.checkAuth(); err != nil {
+		return nil, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -280,6 +294,9 @@ func (p *Poller) backoff(ctx context.Context, err error) {
 	d = d/2 + rand.N(d/2+1)
 	p.attempt++
 	p.setState(StateBackoff)
+	if p.cfg.Health != nil {
+		p.cfg.Health.Failing(health.IMAP, err, refused(err))
+	}
 	p.log.Warn("imap intake interrupted; retrying", "error", err, "retry_in", d.Round(time.Millisecond).String(), "attempt", p.attempt)
 	sleep(ctx, d)
 }

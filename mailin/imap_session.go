@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/health"
 )
 
 // shutdownGrace is how long a session may take to end once Run's context
@@ -64,6 +65,9 @@ func (p *Poller) session(ctx context.Context, lock *core.MailboxLock) (err error
 		return err
 	}
 	p.attempt = 0 // connected and caught up: the next failure starts the backoff over
+	if p.cfg.Health != nil {
+		p.cfg.Health.Working(health.IMAP)
+	}
 	for ctx.Err() == nil {
 		if err := s.wait(ctx); err != nil {
 			return err
@@ -156,7 +160,7 @@ func (p *Poller) dial(ctx context.Context, wake chan struct{}) (*imapclient.Clie
 // mailbox and settles the cursor against its UIDVALIDITY.
 func (s *session) open(ctx context.Context) error {
 	p, u := s.p, s.p.cfg.URL
-	if err := s.do("LOGIN", func() error { return s.c.Login(u.User, u.Password).Wait() }); err != nil {
+	if err := s.do(p.cfg.loginCommand(), func() error { return p.cfg.login(context.WithoutCancel(ctx), s.c) }); err != nil {
 		return fmt.Errorf("logging in: %w", err)
 	}
 	caps := s.c.Caps()

@@ -86,6 +86,11 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		staff()
 		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
 		data = map[string]any{"link": "https://protocolo.saneamento.example.gov.br/gestao/entrar/link/c2lnbmluLXRva2Vu", "expires": deadline}
+	case core.NotifyIntakeAlert:
+		staff()
+		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
+		data = map[string]any{"door": "imap", "since": opened, "failures": 7, "refused": true, "recovered": false,
+			"reason": "logging in: the mail server refused a freshly issued OAuth token: NO [AUTHENTICATIONFAILED] Authentication failed."}
 	case core.NotifyOverdueDigest:
 		staff()
 		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil

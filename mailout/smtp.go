@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/health"
+	"github.com/tramita/tramita/internal/oauth"
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 )
@@ -48,6 +50,12 @@ type SMTPConfig struct {
 	// TLSConfig overrides the TLS settings (server name, roots); default:
 	// verify the certificate of Host, TLS 1.2 or later.
 	TLSConfig *tls.Config
+	// Auth is how to authenticate (TRAMITA_SMTP_AUTH): oauth.Password (the
+	// default: Password, when Username is set), oauth.XOAuth2 or
+	// oauth.OAuthBearer (RFC 7628) with a token from Tokens for Username.
+	Auth oauth.Mechanism
+	// Tokens gives the OAuth access tokens; required with an OAuth Auth.
+	Tokens oauth.TokenSource
 }
 
 // ParseSMTPURL reads TRAMITA_SMTP_URL:
@@ -141,8 +149,9 @@ func (c SMTPConfig) String() string {
 	return fmt.Sprintf("%s://%s%s:%d%s", scheme, user, c.Host, c.Port, query)
 }
 
-// client builds the go-mail client for c.
-func (c SMTPConfig) client() (*mail.Client, error) {
+// client builds the go-mail client for c, and its OAuth mechanism when c
+// uses one (nil otherwise).
+func (c SMTPConfig) client() (*mail.Client, *tokenAuth, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultSMTPTimeout
@@ -167,7 +176,14 @@ func (c SMTPConfig) client() (*mail.Client, error) {
 	if c.TLSConfig != nil {
 		opts = append(opts, mail.WithTLSConfig(c.TLSConfig))
 	}
-	if c.Username != "" {
+	var ta *tokenAuth
+	if c.isOAuth() {
+		if c.Username == "" || c.Tokens == nil {
+			return nil, nil, fmt.Errorf("%w: TRAMITA_SMTP_AUTH=%s needs the user in TRAMITA_SMTP_URL and an OAuth token source (TRAMITA_OAUTH_*)", oauth.ErrConfig, c.Auth)
+		}
+		ta = &tokenAuth{cfg: c}
+		opts = append(opts, mail.WithSMTPAuthCustom(ta))
+	} else if c.Username != "" {
 		auth := mail.SMTPAuthAutoDiscover
 		if c.TLS == NoTLS {
 			auth = mail.SMTPAuthPlainNoEnc // asked for explicitly with starttls=none
@@ -176,9 +192,9 @@ func (c SMTPConfig) client() (*mail.Client, error) {
 	}
 	mc, err := mail.NewClient(c.Host, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("SMTP client: %w", err)
+		return nil, nil, fmt.Errorf("SMTP client: %w", err)
 	}
-	return mc, nil
+	return mc, ta, nil
 }
 
 // ErrSMTPUnavailable is wrapped by RunOnce when the SMTP server could not be
@@ -189,9 +205,12 @@ var ErrSMTPUnavailable = errors.New("SMTP server unavailable")
 // session is one SMTP connection, dialled on first use and reused for the
 // messages of one pass.
 type session struct {
-	mc   *mail.Client
-	sc   *smtp.Client
-	down error // set when dialling failed: the rest of the pass is not tried
+	cfg    SMTPConfig
+	health health.Reporter // told when dialling fails or works; may be nil
+	auth   *tokenAuth      // the OAuth mechanism of mc, or nil
+	mc     *mail.Client
+	sc     *smtp.Client
+	down   error // set when dialling failed: the rest of the pass is not tried
 	// unrecorded is the attempt that could not be recorded (database
 	// down): the pass stops there.
 	unrecorded *owedRecord
@@ -225,10 +244,16 @@ func (s *session) send(ctx context.Context, m *mail.Msg) error {
 			if s.down != nil {
 				return s.down
 			}
-			sc, err := s.mc.DialToSMTPClientWithContext(ctx)
+			sc, err := s.cfg.dial(ctx, s.mc, s.auth)
 			if err != nil {
 				s.down = fmt.Errorf("%w: %w", ErrSMTPUnavailable, err)
+				if s.health != nil {
+					s.health.Failing(health.SMTP, s.down, Refused(err))
+				}
 				return s.down
+			}
+			if s.health != nil {
+				s.health.Working(health.SMTP)
 			}
 			s.sc = sc
 		}

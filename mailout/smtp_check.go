@@ -9,11 +9,11 @@ import (
 // authenticates as configured, then quits without sending anything. It is
 // what `tramita check` runs; the error says which step failed.
 func CheckSMTP(ctx context.Context, c SMTPConfig) error {
-	mc, err := c.client()
+	mc, ta, err := c.client()
 	if err != nil {
 		return err
 	}
-	sc, err := mc.DialToSMTPClientWithContext(ctx)
+	sc, err := c.dial(ctx, mc, ta)
 	if err != nil {
 		return fmt.Errorf("%s:%d: %w", c.Host, c.Port, err)
 	}

@@ -55,6 +55,11 @@ type View struct {
 	OnBehalf    bool     // ack: opened by staff on someone's behalf
 	From        string   // command_rejected: address the refused commands came from
 	NoCommands  bool     // command_rejected: the message had no commands; it was kept as a private message
+	Door        string   // intake_alert: imap, lmtp or smtp (not escaped)
+	Since       string   // intake_alert: when the door started failing
+	Failures    int      // intake_alert: failed attempts so far
+	Refused     bool     // intake_alert: credentials or token refused
+	Recovered   bool     // intake_alert: the door works again
 	Protocols   []DigestItem
 	SignInURL   string // signin_link: the one-time staff site sign-in link (not escaped)
 }
@@ -186,6 +191,13 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 	}
 	v.OnBehalf, _ = data["on_behalf"].(bool)
 	v.NoCommands, _ = data["no_commands"].(bool)
+	v.Door, v.Refused, v.Recovered = str(data["door"]), data["refused"] == true, data["recovered"] == true
+	if t, ok := timeOf(data["since"]); ok {
+		v.Since = formatTime(t, loc, lang)
+	}
+	if n, ok := number(data["failures"]); ok {
+		v.Failures = int(n)
+	}
 	if n, ok := number(data["size"]); ok {
 		v.Size = formatSize(n, lang)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/health"
 	gomail "github.com/wneessen/go-mail"
 )
 
@@ -75,6 +76,9 @@ type Config struct {
 	Now            func() time.Time // clock; default time.Now
 	Rand           func() float64   // jitter source in [0, 1); default math/rand/v2
 	Logger         *slog.Logger     // default slog.Default(); addresses only at debug level (LGPD)
+	// Health, when set, is told when the SMTP server cannot be reached or
+	// refuses the login, and when it works again (door health.SMTP).
+	Health health.Reporter
 }
 
 // Worker delivers the outbox: it claims due notifications, renders them,
@@ -83,6 +87,7 @@ type Config struct {
 type Worker struct {
 	cfg      Config
 	mc       *gomail.Client
+	auth     *tokenAuth // OAuth mechanism of mc, or nil
 	from     string
 	fromName string
 	kick     chan struct{}
@@ -168,7 +173,7 @@ func NewWorker(cfg Config) (*Worker, error) {
 		w.from, w.fromName = a.Address, a.Name
 	}
 	var err error
-	if w.mc, err = c.SMTP.client(); err != nil {
+	if w.mc, w.auth, err = c.SMTP.client(); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -263,7 +268,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("loading organization: %w", err)
 	}
-	sess := &session{mc: w.mc}
+	sess := &session{cfg: w.cfg.SMTP, health: w.cfg.Health, auth: w.auth, mc: w.mc}
 	defer sess.drop()
 	seen := map[int64]bool{}
 	for ctx.Err() == nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/oauth"
 	"github.com/tramita/tramita/mailin"
 	"github.com/tramita/tramita/mailout"
 )
@@ -39,9 +40,10 @@ func shellQuote(s string) string {
 }
 
 // cmdCheck runs `tramita check`: validates the configuration, reaches the
-// database (and checks the schema and the organization), logs in to IMAP
-// and says EHLO to SMTP when they are configured, and says clearly what is
-// wrong. It returns an error when anything failed.
+// database (and checks the schema and the organization), gets an OAuth
+// token when IMAP or SMTP use one, logs in to IMAP and says EHLO (and AUTH)
+// to SMTP when they are configured, and says clearly which step is wrong
+// (token endpoint, grant, IMAP AUTHENTICATE, SMTP AUTH). It returns an error when anything failed.
 func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.Writer) error {
 	failed := 0
 	report := func(what string, err error) {
@@ -72,9 +74,18 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 	if _, err := loadWebConfig(); err != nil {
 		report("TRAMITA_LISTEN / lookup", err)
 	}
+	// token gets an OAuth token first, so a failure names its step: the
+	// token endpoint (unreachable), the grant (refused), then the login.
+	token := func(door string, ts oauth.TokenSource) bool {
+		_, _, err := ts.Token(ctx)
+		report("OAuth token ("+door+")", err)
+		return err == nil
+	}
 	if getenv("TRAMITA_IMAP_URL") != "" {
 		cfg, err := imapConfig(getenv, e.logger(io.Discard))
-		if err == nil {
+		if err == nil && cfg.Tokens != nil && !token("IMAP", cfg.Tokens) {
+			err = errors.New("not tried: no OAuth token")
+		} else if err == nil {
 			err = mailin.CheckIMAP(ctx, cfg)
 		}
 		report("IMAP (TRAMITA_IMAP_URL)", err)
@@ -83,7 +94,9 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 	}
 	if getenv("TRAMITA_SMTP_URL") != "" {
 		cfg, err := loadMailEnv(getenv).smtpConfig()
-		if err == nil {
+		if err == nil && cfg.Tokens != nil && !token("SMTP", cfg.Tokens) {
+			err = errors.New("not tried: no OAuth token")
+		} else if err == nil {
 			err = mailout.CheckSMTP(ctx, cfg)
 		}
 		report("SMTP (TRAMITA_SMTP_URL)", err)

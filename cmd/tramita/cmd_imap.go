@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tramita/tramita/internal/oauth"
 	"github.com/tramita/tramita/mailin"
 )
 
@@ -48,6 +49,7 @@ func cmdIMAP(ctx context.Context, e env, getenv func(string) string, args []stri
 //	TRAMITA_IMAP_FAILED         folder for quarantined mail (default Tramita/Failed)
 //	TRAMITA_IMAP_POLL           poll interval: a Go duration (90s, 2m) or seconds; default 60 s
 //	TRAMITA_IMAP_MAX_ATTEMPTS   failures in a row before a message goes to the failed folder (default 5)
+//	TRAMITA_IMAP_AUTH           password (default) | xoauth2 | oauthbearer (token from TRAMITA_OAUTH_*, see oauthTokens)
 func imapConfig(getenv func(string) string, log *slog.Logger) (mailin.PollerConfig, error) {
 	var cfg mailin.PollerConfig
 	raw := getenv("TRAMITA_IMAP_URL")
@@ -59,6 +61,14 @@ func imapConfig(getenv func(string) string, log *slog.Logger) (mailin.PollerConf
 		return cfg, fmt.Errorf("TRAMITA_IMAP_URL: %w", err)
 	}
 	cfg.URL = u
+	if cfg.Auth, err = oauth.ParseMechanism(getenv("TRAMITA_IMAP_AUTH")); err != nil {
+		return cfg, fmt.Errorf("TRAMITA_IMAP_AUTH: %w", err)
+	}
+	if cfg.Auth != oauth.Password {
+		if cfg.Tokens, err = oauthTokens(getenv, u.User); err != nil {
+			return cfg, err
+		}
+	}
 	cfg.ProcessedMailbox = getenv("TRAMITA_IMAP_PROCESSED")
 	cfg.FailedMailbox = getenv("TRAMITA_IMAP_FAILED")
 	if v := strings.TrimSpace(getenv("TRAMITA_IMAP_POLL")); v != "" {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tramita/tramita/internal/health"
+	"github.com/tramita/tramita/internal/oauth"
 	"github.com/tramita/tramita/mailout"
 	"github.com/tramita/tramita/templates"
 )
@@ -30,7 +32,7 @@ func cmdSend(ctx context.Context, e env, args []string, stderr io.Writer) error 
 		return err
 	}
 	defer pool.Close()
-	w, err := newMailWorker(svc, log, os.Getenv)
+	w, err := newMailWorker(svc, log, os.Getenv, nil)
 	if err != nil {
 		return err
 	}
@@ -50,6 +52,8 @@ type mailEnv struct {
 	PublicURL    string // TRAMITA_PUBLIC_URL: base of lookup links; default http://127.0.0.1:8080
 	Lang         string // TRAMITA_LANG: pt-BR (default) or en
 	Lease        string // TRAMITA_OUTBOX_LEASE: how long claimed mail stays invisible to other workers (Go duration); default 10m
+	Auth         string // TRAMITA_SMTP_AUTH: password (default) | xoauth2 | oauthbearer
+	getenv       func(string) string
 }
 
 func loadMailEnv(getenv func(string) string) mailEnv {
@@ -60,6 +64,8 @@ func loadMailEnv(getenv func(string) string) mailEnv {
 		PublicURL:    getenv("TRAMITA_PUBLIC_URL"),
 		Lang:         getenv("TRAMITA_LANG"),
 		Lease:        getenv("TRAMITA_OUTBOX_LEASE"),
+		Auth:         getenv("TRAMITA_SMTP_AUTH"),
+		getenv:       getenv,
 	}
 }
 
@@ -77,12 +83,20 @@ func (me mailEnv) smtpConfig() (mailout.SMTPConfig, error) {
 		}
 		cfg.Password = strings.TrimRight(string(b), "\r\n")
 	}
+	if cfg.Auth, err = oauth.ParseMechanism(me.Auth); err != nil {
+		return cfg, fmt.Errorf("TRAMITA_SMTP_AUTH: %w", err)
+	}
+	if cfg.Auth != oauth.Password {
+		if cfg.Tokens, err = oauthTokens(me.getenv, cfg.Username); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
 }
 
 // newMailWorker builds the outbound mailer from the environment (also for
 // `tramita serve`, which runs it when TRAMITA_SMTP_URL is set).
-func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) string) (*mailout.Worker, error) {
+func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) string, h health.Reporter) (*mailout.Worker, error) {
 	me := loadMailEnv(getenv)
 	if me.SMTPURL == "" {
 		return nil, errors.New("TRAMITA_SMTP_URL is not set: it names the server that sends the mail, e.g. smtp://user:pass@smtp.example.gov.br:587")
@@ -104,5 +118,5 @@ func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) st
 		}
 	}
 	return mailout.NewWorker(mailout.Config{Store: store, Renderer: renderer, SMTP: smtpCfg, From: me.From,
-		PublicURL: me.PublicURL, Logger: log, Lease: lease})
+		PublicURL: me.PublicURL, Logger: log, Lease: lease, Health: h})
 }

@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/health"
 	"github.com/tramita/tramita/internal/metrics"
 	"github.com/tramita/tramita/mailin"
 	"github.com/tramita/tramita/mailout"
@@ -23,8 +26,10 @@ type services struct {
 	svc     *core.Service
 	log     *slog.Logger
 	web     webConfig
-	poller  *mailin.Poller  // nil without TRAMITA_IMAP_URL
-	worker  *mailout.Worker // nil without TRAMITA_SMTP_URL
+	poller  *mailin.Poller     // nil without TRAMITA_IMAP_URL
+	lmtp    *mailin.LMTPServer // nil without TRAMITA_LMTP_LISTEN
+	worker  *mailout.Worker    // nil without TRAMITA_SMTP_URL
+	health  *health.Monitor    // the doors' health: alerts, /healthz
 	remind  mailout.ScheduleConfig
 	metrics *metrics.Metrics
 
@@ -71,20 +76,37 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 	}
 	wc.Options.Logger = log
 	s := &services{svc: svc, log: log, web: wc, ready: make(chan struct{})}
+	alertAfter := health.DefaultAlertAfter
+	if v := strings.TrimSpace(getenv("TRAMITA_INTAKE_ALERT_AFTER")); v != "" {
+		if alertAfter, err = time.ParseDuration(v); err != nil || alertAfter < time.Second {
+			return nil, fmt.Errorf("%w: TRAMITA_INTAKE_ALERT_AFTER %q: a duration of at least 1s, e.g. 15m", errUsage, v)
+		}
+	}
+	s.health = health.New(health.Config{AlertAfter: alertAfter, Alerter: svc, Logger: log})
 	if getenv("TRAMITA_IMAP_URL") != "" {
 		cfg, err := imapConfig(getenv, log)
 		if err != nil {
 			return nil, err
 		}
+		cfg.Health = s.health
 		if s.poller, err = mailin.NewPoller(cfg, &mailin.Ingester{Core: svc, Log: log}, svc); err != nil {
 			return nil, err
 		}
 	}
 	if getenv("TRAMITA_SMTP_URL") != "" {
-		if s.worker, err = newMailWorker(svc, log, getenv); err != nil {
+		if s.worker, err = newMailWorker(svc, log, getenv, s.health); err != nil {
 			return nil, err
 		}
 		svc.OnQueued(s.worker.Kick)
+		s.health.OnQueued(s.worker.Kick)
+	}
+	if v := getenv("TRAMITA_LMTP_LISTEN"); v != "" {
+		// Listening now, so that a bad address or a busy port stops serve
+		// before anything else starts.
+		if s.lmtp, err = mailin.NewLMTPServer(mailin.LMTPConfig{Listen: v, Health: s.health, Logger: log},
+			&mailin.Ingester{Core: svc, Log: log}); err != nil {
+			return nil, err
+		}
 	}
 	s.remind = mailout.ScheduleConfig{Remind: getenv("TRAMITA_REMIND_SCHEDULE"), Digest: getenv("TRAMITA_DIGEST_SCHEDULE"),
 		Lead: e.reminderLead(), Location: org.Location(), Logger: log}
@@ -110,6 +132,7 @@ func (s *services) run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("GET /healthz", healthz(s.health, page))
 	mux.Handle("/", s.metrics.InstrumentLookup(page))
 	ln := s.listener
 	if ln == nil {
@@ -125,7 +148,7 @@ func (s *services) run(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 6)
 	start := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -145,12 +168,16 @@ func (s *services) run(ctx context.Context) error {
 	if s.poller != nil {
 		start("imap intake", s.poller.Run)
 	}
+	if s.lmtp != nil {
+		start("lmtp intake", s.lmtp.Run)
+	}
 	if s.worker != nil {
 		start("outbound mail", s.worker.Run)
 	}
+	start("intake health", s.health.Run)
 	sched.Start()
 	start("web", func(ctx context.Context) error { return serveHTTP(ctx, ln, mux, s.web.Grace) })
-	s.log.Info("tramita serving", "listen", ln.Addr().String(), "imap", s.poller != nil, "smtp", s.worker != nil,
+	s.log.Info("tramita serving", "listen", ln.Addr().String(), "imap", s.poller != nil, "lmtp", s.lmtp != nil, "smtp", s.worker != nil,
 		"remind_schedule", orDefault(s.remind.Remind, mailout.DefaultRemindSchedule),
 		"digest_schedule", orDefault(s.remind.Digest, mailout.DefaultDigestSchedule))
 	close(s.ready)
@@ -171,4 +198,24 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// healthz is GET /healthz: 503 naming the failing doors while one has been
+// down longer than TRAMITA_INTAKE_ALERT_AFTER (or refused its login), else
+// the web server's own check (the database answers).
+func healthz(m *health.Monitor, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		down := m.Down()
+		if len(down) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		for _, d := range down {
+			fmt.Fprintf(w, "falhando / failing: %s desde / since %s (%d tentativas / attempts)\n", d.Door,
+				d.Since.UTC().Format(time.RFC3339), d.Failures)
+		}
+	})
 }

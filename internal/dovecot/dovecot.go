@@ -61,15 +61,29 @@ type Server struct {
 
 	bin  string
 	conf string
+	opts Options
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
+// Options changes the private server's configuration.
+type Options struct {
+	// OAuth2IntrospectionURL, when set, adds the XOAUTH2 and OAUTHBEARER
+	// mechanisms (RFC 7628) with an oauth2 passdb that asks this URL
+	// (RFC 7662 introspection, POST token=…) whether a token is active and
+	// for which user ("username" in the answer). Password logins keep
+	// working beside it.
+	OAuth2IntrospectionURL string
+}
+
 // New writes a configuration under dir (which must exist and be empty) and
 // starts Dovecot on a free loopback port. Call Stop when done.
-func New(dir string) (*Server, error) {
+func New(dir string) (*Server, error) { return NewWithOptions(dir, Options{}) }
+
+// NewWithOptions is New with opts.
+func NewWithOptions(dir string, opts Options) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -79,7 +93,7 @@ func New(dir string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin,
-		conf: filepath.Join(dir, "dovecot.conf")}
+		conf: filepath.Join(dir, "dovecot.conf"), opts: opts}
 	if err := s.writeConfig(port); err != nil {
 		return nil, err
 	}
@@ -185,6 +199,18 @@ service anvil {
   chroot =
 }
 `, s.Dir, loginUser, internalUser, uid, gid, passwd, port)
+	if u := s.opts.OAuth2IntrospectionURL; u != "" {
+		ext := filepath.Join(s.Dir, "oauth2.conf.ext")
+		// force_introspection: the answer's "active" decides, every time.
+		oc := fmt.Sprintf("introspection_mode = post\nintrospection_url = %s\nforce_introspection = yes\n"+
+			"username_attribute = username\nactive_attribute = active\nactive_value = true\ntimeout_msecs = 5000\n", u)
+		if err := os.WriteFile(ext, []byte(oc), 0o644); err != nil {
+			return err
+		}
+		conf = strings.Replace(conf, "auth_mechanisms = plain login\n", "auth_mechanisms = plain login xoauth2 oauthbearer\n", 1)
+		conf = strings.Replace(conf, "passdb {\n  driver = passwd-file\n", "passdb {\n  driver = passwd-file\n  mechanisms = plain login\n", 1)
+		conf += fmt.Sprintf("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}\n", ext)
+	}
 	if os.Getuid() != 0 {
 		// Without root, every socket and process belongs to the caller.
 		g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))

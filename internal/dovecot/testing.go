@@ -24,14 +24,17 @@ func Require(t testing.TB) string {
 
 // Start runs a private Dovecot for the test (see Require for a missing
 // binary) under t.TempDir() and kills it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { t.Helper(); return StartWith(t, Options{}) }
+
+// StartWith is Start with opts.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t)
 	dir := t.TempDir()
 	// The mail processes run as an unprivileged user: they must be able
 	// to reach the maildir under the test's temporary folders.
 	_ = os.Chmod(filepath.Dir(dir), 0o755)
-	s, err := New(dir)
+	s, err := NewWithOptions(dir, opts)
 	if err != nil {
 		t.Fatalf("starting a private Dovecot: %v", err)
 	}

@@ -88,6 +88,7 @@ var (
 	descOutboxAge     = prometheus.NewDesc("tramita_outbox_oldest_due_seconds", "Age of the oldest notification due, in seconds.", nil, nil)
 	descProtocols     = prometheus.NewDesc("tramita_protocols", "Protocols, by status.", []string{"status"}, nil)
 	descUp            = prometheus.NewDesc("tramita_database_up", "1 when the database answered the last scrape.", nil, nil)
+	descLastReceived  = prometheus.NewDesc("tramita_intake_last_message_timestamp_seconds", "When the last message was taken in (Unix time), by door (pipe, imap, lmtp, …).", []string{"door"}, nil)
 )
 
 // dbCollector reads core.Stats on each scrape.
@@ -97,7 +98,7 @@ type dbCollector struct {
 }
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descNotifications, descOutboxDue, descOutboxAge, descProtocols, descUp} {
+	for _, d := range []*prometheus.Desc{descMessages, descNotifications, descOutboxDue, descOutboxAge, descProtocols, descUp, descLastReceived} {
 		ch <- d
 	}
 }
@@ -125,4 +126,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descOutboxDue, prometheus.GaugeValue, float64(st.OutboxDue))
 	ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, st.OldestDue.Seconds())
+	for door, at := range st.LastReceived {
+		ch <- prometheus.MustNewConstMetric(descLastReceived, prometheus.GaugeValue, float64(at.UnixNano())/1e9, door)
+	}
 }

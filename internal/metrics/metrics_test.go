@@ -66,6 +66,7 @@ func TestMetricsFromDatabase(t *testing.T) {
 		`tramita_database_up 1`,
 		`tramita_imap_connected 1`,
 		`tramita_lookup_requests_total{code="404"} 1`,
+		`tramita_intake_last_message_timestamp_seconds{door="pipe"} 1.`, // Unix time, about 1.8e+09
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
