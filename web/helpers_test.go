@@ -140,6 +140,9 @@ func newFixture(t testing.TB) *fixture {
 	reply := inbound(2, core.Address{Name: "Bruno Lima", Email: "bruno.lima@saneamento.example.gov.br"}, "protocolo@saneamento.example.gov.br",
 		"Re: Vazamento", dispatchText)
 	reply.Match = core.Match{ProtocolID: f.id, Rule: "subject"}
+	// A staff dispatch must be authenticated (issue 17): the fixture's reply
+	// passes DMARC as a trusted MX would have said.
+	reply.SenderVerified, reply.AuthReason = true, "dmarc=pass header.from=saneamento.example.gov.br"
 	reply.Attachments = []core.InboundAttachment{{Filename: "ordem-de-serviço.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 OS")}}
 	if res, err := svc.Ingest(ctx, reply); err != nil || res.Outcome != core.OutcomeAppended {
 		t.Fatalf("staff reply: %+v %v", res, err)

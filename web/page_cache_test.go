@@ -138,6 +138,9 @@ func TestPageCacheDropsChangedPages(t *testing.T) {
 	reply := inbound(7, core.Address{Name: "Bruno Lima", Email: "bruno.lima@saneamento.example.gov.br"}, "protocolo@saneamento.example.gov.br",
 		"Re: Vazamento", "Conserto concluído nesta manhã.")
 	reply.Match = core.Match{ProtocolID: c.f.id, Rule: "subject"}
+	// A staff dispatch must be authenticated (issue 17): the fixture's reply
+	// passes DMARC as a trusted MX would have said.
+	reply.SenderVerified, reply.AuthReason = true, "dmarc=pass header.from=saneamento.example.gov.br"
 	if res, err := c.f.svc.Ingest(context.Background(), reply); err != nil || res.Outcome != core.OutcomeAppended {
 		t.Fatalf("staff reply: %+v %v", res, err)
 	}
