@@ -87,7 +87,7 @@ func (s *Service) Act(ctx context.Context, a StaffAction) (IngestResult, error) 
 		}
 	}
 	text := ActionText(a.Commands, a.Dispatch)
-	in.Text, in.FullText = text, text
+	in.Text, in.FullText, in.CommandText = text, text, text
 	in.Attachments = a.Files
 	key := a.Key
 	if key == "" {
