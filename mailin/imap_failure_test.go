@@ -161,3 +161,41 @@ func TestPollerLoginRefused(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestPollerMoveRefusedIsRetried: the server refuses the MOVE of processed
+// messages twice (NO, as when another session locks the folder); the poller
+// tries again on the same connection, so the messages leave INBOX at once
+// instead of waiting there for the next connection.
+func TestPollerMoveRefusedIsRetried(t *testing.T) {
+	t.Parallel()
+	srv := startMemIMAP(t, imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}})
+	h := newHarness(t)
+	tag := imapTag()
+	srv.refuseMoves.Store(2)
+	imapAppend(t, srv, imapMail(tag, 1))
+	cfg := imapPollerConfig(t, srv)
+	logs := &imapLogBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := startIMAPPoller(t, h, cfg)
+	imapEventually(t, 10*time.Second, "the message is moved despite two refusals", func() bool {
+		return len(imapFolder(t, srv, processed)) == 1
+	})
+	if in := imapFolder(t, srv, "INBOX"); len(in) != 0 {
+		t.Errorf("INBOX still holds %+v", in)
+	}
+	if n := srv.moves.Load(); n != 3 {
+		t.Errorf("%d MOVE commands, want 3 (two refused, one accepted)", n)
+	}
+	if n := h.count(`SELECT count(*) FROM protocols`); n != 1 {
+		t.Errorf("%d protocols, want 1", n)
+	}
+	if err := r.shutdown(t); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if !strings.Contains(logs.String(), "trying again on this connection") {
+		t.Errorf("the refusals were not logged:\n%s", logs.String())
+	}
+	if strings.Count(logs.String(), "imap connected") != 1 {
+		t.Errorf("the poller reconnected instead of retrying on the same connection:\n%s", logs.String())
+	}
+}

@@ -224,33 +224,58 @@ func (s *session) quarantineOversized(ctx context.Context, src core.Source, size
 	return res, nil
 }
 
+// moveRetries are the waits before each new attempt of a STORE and MOVE
+// the server refused (NO), on the same connection: a refusal is usually
+// passing (the folder locked by another session, a busy index).
+var moveRetries = []time.Duration{200 * time.Millisecond, time.Second, 3 * time.Second}
+
 // file flags the messages of set \Seen and moves them to folder (UID
 // STORE, UID MOVE: RFC 9051 §6.4.6 and §6.4.8, RFC 6851; the client falls
 // back to COPY, STORE \Deleted and UID EXPUNGE when the server lacks MOVE).
-// The two commands are pipelined. A refusal (NO) is logged and the messages
-// stay: they are received again, as duplicates, at the next connection. A
-// broken connection is returned.
+// The two commands are pipelined. A refusal (NO) is tried again on the same
+// connection after each wait of moveRetries (the folder is created first if
+// the server says TRYCREATE); if the server still refuses, it is logged and
+// the messages stay: they are received again, as duplicates, at the next
+// connection. A broken connection is returned.
 func (s *session) file(set imap.UIDSet, folder string) error {
-	var serr, merr error
-	_ = s.do("UID STORE, UID MOVE", func() error {
-		store := s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil)
-		move := s.c.Move(set, folder)
-		serr = store.Close()
-		_, merr = move.Wait()
-		return nil
-	})
-	for _, err := range []error{serr, merr} {
-		if err == nil {
-			continue
+	for attempt := 0; ; attempt++ {
+		var serr, merr error
+		_ = s.do("UID STORE, UID MOVE", func() error {
+			store := s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil)
+			move := s.c.Move(set, folder)
+			serr = store.Close()
+			_, merr = move.Wait()
+			return nil
+		})
+		var refusal *imap.Error
+		for _, err := range []error{serr, merr} {
+			if err == nil {
+				continue
+			}
+			if !errors.As(err, &refusal) {
+				return fmt.Errorf("moving UIDs %s to %s: %w", set, folder, err)
+			}
 		}
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			s.p.log.Error("could not move processed messages; they stay in the mailbox and are retried at the next connection",
-				"uids", set.String(), "folder", folder, "error", err)
+		if refusal == nil {
+			if attempt > 0 {
+				s.p.log.Info("imap messages filed after the server refused", "uids", set.String(), "folder", folder,
+					"attempts", attempt+1)
+			}
+			s.p.log.Debug("imap messages filed", "uids", set.String(), "folder", folder)
 			return nil
 		}
-		return fmt.Errorf("moving UIDs %s to %s: %w", set, folder, err)
+		if attempt == len(moveRetries) {
+			s.p.log.Error("could not move processed messages; they stay in the mailbox and are retried at the next connection",
+				"uids", set.String(), "folder", folder, "attempts", attempt+1, "error", refusal)
+			return nil
+		}
+		s.p.log.Warn("imap server refused to move processed messages; trying again on this connection",
+			"uids", set.String(), "folder", folder, "attempt", attempt+1, "error", refusal)
+		if refusal.Code == imap.ResponseCodeTryCreate {
+			if err := s.ensureMailbox(folder); err != nil {
+				return err
+			}
+		}
+		time.Sleep(moveRetries[attempt])
 	}
-	s.p.log.Debug("imap messages filed", "uids", set.String(), "folder", folder)
-	return nil
 }

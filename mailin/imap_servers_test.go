@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,6 +63,31 @@ type memIMAP struct {
 
 	mu  sync.Mutex
 	srv *imapserver.Server
+
+	// refuseMoves is how many MOVE commands the server still refuses with
+	// NO (as a server whose folder is locked by another session does).
+	refuseMoves atomic.Int32
+	moves       atomic.Int32 // MOVE commands received
+}
+
+// refusingSession is a memory server session that refuses MOVE while its
+// server's refuseMoves is above zero.
+type refusingSession struct {
+	imapserver.Session
+	m *memIMAP
+}
+
+func (s refusingSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	s.m.moves.Add(1)
+	if s.m.refuseMoves.Add(-1) >= 0 {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "mailbox is locked by another session"}
+	}
+	return s.Session.(imapserver.SessionMove).Move(w, numSet, dest)
+}
+
+// Namespace passes NAMESPACE through (IMAP4rev2 requires it).
+func (s refusingSession) Namespace() (*imap.NamespaceData, error) {
+	return s.Session.(imapserver.SessionNamespace).Namespace()
 }
 
 const memIMAPUser, memIMAPPassword = "tramita", "mem-secret"
@@ -103,7 +129,7 @@ func (m *memIMAP) Start(t *testing.T) {
 	m.addr = ln.Addr().String()
 	m.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return m.mem.NewSession(), nil, nil
+			return refusingSession{Session: m.mem.NewSession(), m: m}, nil, nil
 		},
 		Caps:         m.caps,
 		InsecureAuth: true,
