@@ -50,6 +50,8 @@ import (
 //	                   used); expires (time)
 //	overdue_digest     protocols ([]{number, subject, deadline, unit?}); no
 //	                   protocol_id; queued to a unit (one copy per member)
+//	(any, to a unit)   unattended_unit (bool): the unit has no active member and
+//	                   no shared mailbox, so the copy went to an administrator
 const (
 	dataDelivered = "_delivered" // recipients the server accepted, over all attempts
 	dataRefused   = "_refused"   // recipients refused for good or given up, over all attempts

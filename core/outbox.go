@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // nullTime is nil for the zero time, so SQL can fall back to a default.
@@ -113,34 +116,51 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 
 // notifyUnit queues one notification of kind for each active staff member
 // of unit (each with their own signed Reply-To), plus an informational copy
-// to the unit's shared mailbox when it has one. It returns what it queued.
+// to the unit's shared mailbox when it has one. A unit with neither (every
+// member gone, no mailbox) would leave the notice with nobody: it goes to
+// each active administrator instead, marked with data "unattended_unit"
+// (true) so the mail says why they get it. It returns what it queued
+// (nothing when there is no administrator either).
 func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, base Notification) ([]Notification, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT s.id, s.email FROM staff s JOIN staff_units su ON su.staff_id = s.id
-		WHERE su.unit_id = $1 AND s.active ORDER BY s.id`, unitID)
-	if err != nil {
-		return nil, fmt.Errorf("listing staff of unit: %w", err)
-	}
 	type member struct {
 		id    int64
 		email string
 	}
-	var members []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.id, &m.email); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("listing staff of unit: %w", err)
+	list := func(what, sql string, args ...any) ([]member, error) {
+		var out []member
+		err := collect(ctx, tx, sql, args, func(r pgx.Rows) error {
+			var m member
+			if err := r.Scan(&m.id, &m.email); err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", what, err)
 		}
-		members = append(members, m)
+		return out, nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing staff of unit: %w", err)
+	members, err := list("staff of unit", `
+		SELECT s.id, s.email FROM staff s JOIN staff_units su ON su.staff_id = s.id
+		WHERE su.unit_id = $1 AND s.active ORDER BY s.id`, unitID)
+	if err != nil {
+		return nil, err
 	}
 	var mailbox *string
 	if err := tx.QueryRow(ctx, `SELECT email FROM units WHERE id = $1`, unitID).Scan(&mailbox); err != nil {
 		return nil, fmt.Errorf("loading unit mailbox: %w", err)
+	}
+	if len(members) == 0 && (mailbox == nil || *mailbox == "") {
+		if members, err = list("administrators", `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`); err != nil {
+			return nil, err
+		}
+		data := maps.Clone(base.Data)
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["unattended_unit"] = true
+		base.Data = data
 	}
 	var out []Notification
 	for _, m := range members {

@@ -178,3 +178,37 @@ func TestSubBusinessHours(t *testing.T) {
 		t.Errorf("24 business hours before Monday 23:59 = %s, want Thursday 2026-11-19 23:59", got)
 	}
 }
+
+// TestRemindersOfUnattendedUnitGoToAdmins: a protocol held by a unit with
+// no active member and no shared mailbox gets its reminders and digest sent
+// to the administrators (marked so the mail says why), instead of being
+// recorded as sent to nobody.
+func TestRemindersOfUnattendedUnitGoToAdmins(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	loc, _ := time.LoadLocation("America/Maceio")
+	num, _ := openWithDeadline(t, svc, 1)
+	if _, err := svc.Pool().Exec(ctx, `WITH u AS (INSERT INTO units (code, name, active) VALUES ('ARQ', 'Arquivo', true) RETURNING id)
+		UPDATE protocols SET unit_id = (SELECT id FROM u) WHERE number = $1`, num); err != nil {
+		t.Fatal(err)
+	}
+	admins := []string{"carla.admin@saneamento.example.gov.br"}
+	for _, pass := range []func() (core.RemindResult, error){
+		func() (core.RemindResult, error) { return svc.RemindPass(ctx, time.Date(2026, 12, 5, 0, 0, 0, 0, loc), 0) },
+		func() (core.RemindResult, error) { return svc.DigestPass(ctx, time.Date(2026, 12, 5, 8, 0, 0, 0, loc)) },
+	} {
+		res, err := pass()
+		if err != nil || len(res.Queued) != 1 {
+			t.Fatalf("queued %+v (%v), want one", res.Queued, err)
+		}
+		if q := res.Queued[0]; q.Unit != "ARQ" || len(q.To) != 1 || q.To[0] != admins[0] {
+			t.Errorf("%s for the unattended unit went to %v, want the administrators %v", q.Kind, q.To, admins)
+		}
+	}
+	var marked int
+	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind IN ('reminder_due', 'overdue_digest')
+		AND (data->>'unattended_unit')::boolean AND unit_id = (SELECT id FROM units WHERE code = 'ARQ')`).Scan(&marked); err != nil || marked != 2 {
+		t.Errorf("%d notices marked unattended_unit for the unit (%v), want 2", marked, err)
+	}
+}

@@ -398,3 +398,32 @@ func TestParseLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestUnattendedUnitNotice: a notice that reached an administrator because
+// its unit has nobody says so, naming the unit.
+func TestUnattendedUnitNotice(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{"pt-BR": "Você recebe este aviso como administrador: a unidade Gerência Comercial não tem servidor ativo",
+		"en": "You get this notice as an administrator: the unit Gerência Comercial has no active member"}
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []core.NotificationKind{core.NotifyReminderDue, core.NotifyOverdueDigest, core.NotifyUnitNotice} {
+			d := goldenDelivery(t, kind)
+			d.Data["unattended_unit"] = true
+			out, err := r.Render(kind, mailout.NewView(d, goldenOrg, lang, "https://p.example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.Text, want[lang]) {
+				t.Errorf("%s/%s: no %q in\n%s", lang, kind, want[lang], out.Text)
+			}
+			d.Data["unattended_unit"] = false
+			if out, _ := r.Render(kind, mailout.NewView(d, goldenOrg, lang, "https://p.example")); strings.Contains(out.Text, want[lang]) {
+				t.Errorf("%s/%s: says unattended when the unit has people", lang, kind)
+			}
+		}
+	}
+}

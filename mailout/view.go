@@ -34,6 +34,10 @@ type View struct {
 	RequesterEmail string // staff notices only
 	RecipientName  string // staff member the notice goes to
 	RecipientUnit  string // unit the notice goes to
+	// Unattended: the notice is to RecipientUnit, but reached an
+	// administrator because that unit has no active member and no shared
+	// mailbox.
+	Unattended bool
 
 	Event    string   // unit_notice: opened, forwarded (not escaped)
 	Events   []string // status_update: what changed, in order (not escaped)
@@ -190,6 +194,7 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		v.Applied = b
 	}
 	v.OnBehalf, _ = data["on_behalf"].(bool)
+	v.Unattended, _ = data["unattended_unit"].(bool)
 	v.NoCommands, _ = data["no_commands"].(bool)
 	v.Door, v.Refused, v.Recovered = str(data["door"]), data["refused"] == true, data["recovered"] == true
 	if t, ok := timeOf(data["since"]); ok {
@@ -349,6 +354,6 @@ func sampleView(lang string) View {
 		Event: "forwarded", Events: []string{"forwarded", "suspended"}, Dispatch: "Texto\nlinha", Reason: "Motivo",
 		StepAuthor: "Autor", FromUnit: "Origem", Attachments: []string{"a.pdf (1 KB)"}, Failed: []string{"a@b.example (550)"},
 		Undelivered: "ack", Size: "2 MB", Limit: "1 MB", Lines: []Line{{Text: "#ajuda", OK: true, Result: "ok"}},
-		Applied: true, Help: "#ajuda", OnBehalf: true, From: "a@b.example",
+		Applied: true, Help: "#ajuda", OnBehalf: true, From: "a@b.example", Unattended: true,
 		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT"}}}
 }
