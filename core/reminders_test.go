@@ -195,7 +195,9 @@ func TestRemindersOfUnattendedUnitGoToAdmins(t *testing.T) {
 	}
 	admins := []string{"carla.admin@saneamento.example.gov.br"}
 	for _, pass := range []func() (core.RemindResult, error){
-		func() (core.RemindResult, error) { return svc.RemindPass(ctx, time.Date(2026, 12, 5, 0, 0, 0, 0, loc), 0) },
+		func() (core.RemindResult, error) {
+			return svc.RemindPass(ctx, time.Date(2026, 12, 5, 0, 0, 0, 0, loc), 0)
+		},
 		func() (core.RemindResult, error) { return svc.DigestPass(ctx, time.Date(2026, 12, 5, 8, 0, 0, 0, loc)) },
 	} {
 		res, err := pass()
