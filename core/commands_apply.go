@@ -40,8 +40,15 @@ func requesterRecipients(ctx context.Context, db DBTX, protocolID int64) (to, cc
 func (r *commandRun) apply(ctx context.Context) error {
 	it, tx, p := r.it, r.tx, r.p
 	dispatch := strings.TrimSpace(r.parsed.Dispatch)
+	// Without #publico or #privado a dispatch takes its type's default
+	// visibility: the new type's when #tipo changes it in the same message
+	// (docs/decisions.md, "#tipo and the dispatch of the same message").
 	vis := r.visibility
-	if vis == "" {
+	switch {
+	case vis != "":
+	case r.newType != nil:
+		vis = r.newType.Visibility
+	default:
 		if err := tx.QueryRow(ctx, `SELECT visibility FROM protocol_types WHERE id = $1`, p.TypeID).Scan(&vis); err != nil {
 			return fmt.Errorf("loading type visibility: %w", err)
 		}
@@ -237,6 +244,9 @@ func (r *commandRun) notifyRequesters(ctx context.Context, dispatch string, vis 
 		return nil
 	}
 	data := map[string]any{"events": r.events, "unit": unitCode, "unit_name": unitName, "status": status}
+	if r.forwardTo != nil && r.deadlineSet && r.deadline != nil {
+		data["new_deadline"] = *r.deadline // the deadline the forward gave the new unit
+	}
 	if vis == Public && !r.reply && dispatch != "" {
 		data["dispatch"] = dispatch
 	}

@@ -30,7 +30,8 @@ import (
 //	                   suspended, resumed, type_changed) or event (one of them);
 //	                   unit_name (holding unit after the change); status; reason
 //	                   (why it was suspended); dispatch (public text only: core
-//	                   leaves it out when the step is private)
+//	                   leaves it out when the step is private); new_deadline
+//	                   (time: the deadline a forward set, named to the requester)
 //	reply              dispatch (the answer; default: the step's text when public)
 //	requester_message  none: the step is the participant's message
 //	command_result     lines ([]{line, ok, result}, core.TranscriptLine, or

@@ -115,6 +115,10 @@ func TestCommandsForwardWithDeadlineThenConcludeAndReopen(t *testing.T) {
 	if st["dispatch"] != "Encaminho à TI para verificar a impressora." || st["unit"] != "GTI" {
 		t.Errorf("status update data %v", st)
 	}
+	// The citizen is told the deadline the forward set.
+	if nd, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(st["new_deadline"])); !nd.Equal(*v.Deadline) {
+		t.Errorf("status update names deadline %v, want the new one %s", st["new_deadline"], v.Deadline)
+	}
 	tr := h.notificationData(core.NotifyCommandResult, paula)
 	if tr["applied"] != true || len(tr["lines"].([]any)) != 3 {
 		t.Errorf("transcript %v", tr)
@@ -293,6 +297,39 @@ func TestCommandsReplySuspendResumeTypeRequesterHelp(t *testing.T) {
 	h.ingest(mail(paula, addr, "Re: x", "#ajuda"))
 	if tr := h.notificationData(core.NotifyCommandResult, paula); !strings.Contains(fmt.Sprint(tr["help"]), "#encaminhar") {
 		t.Errorf("#ajuda: %v", tr)
+	}
+}
+
+// TestTypeChangeDispatchTakesNewTypeVisibility: "#tipo X" with a dispatch
+// and no #publico/#privado gives the dispatch the new type's default
+// visibility (docs/decisions.md): OUTROS is private by default, SUPORTE
+// public, so the dispatch is public: on the lookup page, and in the status
+// update of a forward in the same message.
+func TestTypeChangeDispatchTakesNewTypeVisibility(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	num := h.open("O computador não liga.")
+	res := h.ingest(mail(paula, h.staffAddress(num, paula), "Re: x", "#tipo suporte tecnico\n\nTrocaremos a fonte do computador."))
+	if res.Outcome != core.OutcomeCommands {
+		t.Fatalf("#tipo: %+v", res)
+	}
+	v := h.show(num)
+	last := v.Steps[len(v.Steps)-1]
+	if v.Type != "SUPORTE" || last.Kind != core.StepDispatch || last.Visibility != core.Public {
+		t.Errorf("type %s; dispatch step %s %s, want a public dispatch (SUPORTE's default)", v.Type, last.Kind, last.Visibility)
+	}
+	num2 := h.open("A impressora não liga.")
+	h.ingest(mail(paula, h.staffAddress(num2, paula), "Re: x", "#tipo suporte tecnico\n#encaminhar GTI\n\nA TI vai trocar a impressora."))
+	if fw := h.show(num2).Steps; fw[len(fw)-1].Kind != core.StepForwarded || fw[len(fw)-1].Visibility != core.Public {
+		t.Errorf("forward with #tipo: %+v", fw[len(fw)-1])
+	}
+	if st := h.notificationData(core.NotifyStatusUpdate, cidada); st["dispatch"] != "A TI vai trocar a impressora." {
+		t.Errorf("status update data %v: want the public dispatch", st)
+	}
+	// An explicit #privado still wins.
+	h.ingest(mail(paula, h.staffAddress(num, paula), "Re: x", "#tipo OUTROS\n#privado\n\nVolta para outros."))
+	if last := h.show(num).Steps; last[len(last)-1].Visibility != core.Private {
+		t.Errorf("#privado with #tipo: %+v", last[len(last)-1])
 	}
 }
 

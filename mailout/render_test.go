@@ -53,7 +53,8 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		data = map[string]any{"event": "forwarded", "dispatch": "Favor verificar a viabilidade técnica.\nVistoria já agendada.", "deadline": deadline}
 	case core.NotifyStatusUpdate:
 		data = map[string]any{"events": []string{"forwarded", "suspended"}, "unit": "GOPE", "unit_name": "Gerência de Operações",
-			"status": "suspended", "reason": "aguardando vistoria no local", "dispatch": "Encaminhado para a equipe de campo."}
+			"status": "suspended", "reason": "aguardando vistoria no local", "dispatch": "Encaminhado para a equipe de campo.",
+			"new_deadline": deadline}
 	case core.NotifyReply:
 		*step = core.DeliveryStep{N: 3, Kind: core.StepReply, FromUnit: "Gerência Comercial", Visibility: core.Public,
 			Text: "A ligação foi aprovada.\nA equipe fará a instalação em até 10 dias úteis."}

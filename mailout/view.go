@@ -29,6 +29,7 @@ type View struct {
 	Status          string // core.Status code (not escaped; templates name it with statusLabel)
 	OpenedAt        string
 	Deadline        string
+	NewDeadline     string // status_update: the deadline a forward set, "" when it set none
 
 	RequesterName  string
 	RequesterEmail string // staff notices only
@@ -94,7 +95,7 @@ func (v View) escaped() View {
 		return out
 	}
 	for _, p := range []*string{&v.OrgName, &v.Number, &v.Subject, &v.AccessKey, &v.TypeName, &v.TypeDescription,
-		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
+		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.NewDeadline, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
 		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From} {
 		*p = e(*p)
 	}
@@ -177,6 +178,9 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 	}
 	if t, ok := timeOf(data["deadline"]); ok {
 		v.Deadline = formatTime(t, loc, lang)
+	}
+	if t, ok := timeOf(data["new_deadline"]); ok {
+		v.NewDeadline = formatTime(t, loc, lang)
 	}
 	v.Event, v.Events = str(data["event"]), strs(data["events"])
 	if len(v.Events) == 0 && v.Event != "" {
@@ -349,7 +353,7 @@ func formatSize(n float64, lang string) string {
 func sampleView(lang string) View {
 	return View{Lang: lang, OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
 		AccessKey: "KEY", LookupURL: "http://127.0.0.1:8080/p/x", TypeName: "Tipo", TypeDescription: "Descrição",
-		UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00",
+		UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00", NewDeadline: "03/01/2026 10:00",
 		RequesterName: "Nome", RequesterEmail: "a@b.example", RecipientName: "Servidor", RecipientUnit: "Unidade",
 		Event: "forwarded", Events: []string{"forwarded", "suspended"}, Dispatch: "Texto\nlinha", Reason: "Motivo",
 		StepAuthor: "Autor", FromUnit: "Origem", Attachments: []string{"a.pdf (1 KB)"}, Failed: []string{"a@b.example (550)"},
