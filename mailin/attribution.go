@@ -115,8 +115,9 @@ var (
 	// <bob@…>:", "… skrev Bob:").
 	verbMidRe = regexp.MustCompile(`(?i)(?:^|[\s,])(?:schrieb|skrev|schreef|wrote|escreveu|escribió|a\s+écrit|napisał|kirjoitti|написал|ha\s+scritto|yazdı|írta)\s+\S`)
 	// verbOnRe is a writer's line with the date after the verb ("Bob wrote
-	// on Mon, …:", "Max schrieb am Fr., …:").
-	verbOnRe = regexp.MustCompile(`(?i)(?:wrote|schrieb|escreveu|escribió|a\s+écrit)\s+(?:on|am|em|el|le)\s`)
+	// on Mon, …:", "Max schrieb am Fr., …:", "Asiakaspalvelu kirjoitti
+	// 20.05.2019 kello 10:26:").
+	verbOnRe = regexp.MustCompile(`(?i)(?:wrote|schrieb|escreveu|escribió|a\s+écrit|kirjoitti|skrev|napisał|написал)\s+(?:(?:on|am|em|el|le|den|dnia)\s+\S|\d)`)
 	// prefixRe starts a dated attribution.
 	prefixRe = regexp.MustCompile(`(?i)^(?:` + alternation(attributionPrefixes) + `)\s|^在\s*\d`)
 	// dateStartRe is a line starting with a date, a time or a weekday

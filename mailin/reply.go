@@ -581,16 +581,33 @@ func isPhoneSignature(line string) bool {
 // of the text and returns it joined, or "" when nothing new is left.
 func cleanSegment(seg []string) string {
 	for i, l := range seg {
-		if !isQuoted(l) && isSignature(l) {
-			seg = seg[:i]
-			break
+		if isQuoted(l) || !isSignature(l) {
+			continue
 		}
+		if l != "--" && l != "-- " && hasText(seg[i+1:]) {
+			// A phone signature with the sender's text below it: only the
+			// signature line goes.
+			seg = append(slices.Clip(seg[:i]), seg[i+1:]...)
+			continue
+		}
+		seg = seg[:i]
+		break
 	}
 	end := len(seg)
 	for end > 0 && (seg[end-1] == "" || isQuoted(seg[end-1])) {
 		end--
 	}
 	return joinTrimmed(seg[:end])
+}
+
+// hasText reports whether lines hold an unquoted non-blank line.
+func hasText(lines []string) bool {
+	for _, l := range lines {
+		if l != "" && !isQuoted(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // joinTrimmed joins lines with LF, without leading or trailing blank lines.
