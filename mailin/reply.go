@@ -101,7 +101,7 @@ func SplitReply(text string) Reply {
 			end = cuts[ci].start
 		}
 		seg := cleanSegment(lines[pos:end])
-		if ci > 0 {
+		if ci > 0 && !(ci == 1 && isGreeting(top) && shortLeadingQuote(seg)) {
 			seg = dropLeadingQuote(seg)
 		}
 		if ci == 0 {
@@ -178,6 +178,30 @@ func dropLeadingQuote(seg string) string {
 		}
 	}
 	return joinTrimmed(lines[i:])
+}
+
+// isGreeting reports whether the sender's top text is only a salutation
+// ("Hallo Vorname,", "Olá, Maria,"): the answer then comes below a quote
+// the sender chose, which is kept with it when short.
+func isGreeting(top string) bool {
+	return top != "" && !strings.Contains(top, "\n") && utf8.RuneCountInString(top) <= 40 &&
+		(strings.HasSuffix(top, ",") || strings.HasSuffix(top, "，"))
+}
+
+// shortLeadingQuote reports whether seg starts with a quoted block of at
+// most three non-blank lines: a passage selected to answer, not the whole
+// previous message.
+func shortLeadingQuote(seg string) bool {
+	n := 0
+	for _, l := range strings.Split(seg, "\n") {
+		if !isQuoted(l) && l != "" {
+			break
+		}
+		if strings.TrimLeft(l, "> \t") != "" {
+			n++
+		}
+	}
+	return n > 0 && n <= 3
 }
 
 // splitLines normalizes line endings to LF and trims trailing white space

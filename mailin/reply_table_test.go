@@ -457,6 +457,12 @@ var specialRows = []replyRow{
 		gone: []string{"发货确认"},
 	},
 	{
+		name: "greeting, selected quote and answer keep the quote",
+		in:   "Hallo Frau Schmidt,\n\nAm 13.05.2024 um 09:05 schrieb Kundendienst:\n> Wann können wir kommen?\n\nAm Montag ab 8 Uhr.\n\nViele Grüße\nAnna\n",
+		keep: []string{"Hallo Frau Schmidt,", "> Wann können wir kommen?", "Am Montag ab 8 Uhr.", "Anna"},
+		gone: []string{"schrieb Kundendienst"},
+	},
+	{
 		name: "no quote at all keeps everything",
 		in:   "Bom dia,\n\nDe: João (morador do 2º andar)\nPara: a companhia\n\nO vazamento continua.\n",
 		keep: []string{"De: João", "Para: a companhia", "O vazamento continua."},
