@@ -170,6 +170,8 @@ func isAttribution(s string, single, quoted bool) bool {
 	switch {
 	case verbEnd && dated && (prefix || dateStart || hasAddr) && (endsColon || framed || quoted):
 		return true // "On 1 Jun 2020, Bob <bob@…> wrote:", "Le … a écrit :"
+	case verbEnd && dated && hasAddr && (prefix || dateStart):
+		return true // "On Wed, 14 Nov 2018 08:14:43 -0200 Bob <bob@…> wrote" (colon lost)
 	case verbEnd && hasAddr && (endsColon || quoted):
 		return true // "Bob <bob@…> wrote:"
 	case endsColon && dated && verbOnRe.MatchString(inner):
