@@ -160,10 +160,14 @@ func isAttribution(s string, single, quoted bool) bool {
 	}
 	endsColon := strings.HasSuffix(inner, ":") || strings.HasSuffix(inner, "：")
 	hasDigit := strings.ContainsAny(inner, "0123456789")
-	hasAddr := addrRe.MatchString(inner)
+	at := strings.LastIndexByte(inner, '@')
+	if !hasDigit && at < 0 && !(endsColon && quoted) {
+		return false // every rule below needs a date, an address or a quote
+	}
+	hasAddr := at >= 0 && addrRe.MatchString(inner)
 	prefix := prefixRe.MatchString(inner)
 	dateStart := hasDigit && dateStartRe.MatchString(inner)
-	verbEnd := verbEndRe.MatchString(inner)
+	verbEnd := verbEndRe.MatchString(tail(inner, 48))
 	// Without a quote below, a date is a year, a time or a numeric date,
 	// so "On 2 occasions I wrote:" above the sender's own text stays text.
 	dated := hasDigit && (quoted || hasAddr || dateRe.MatchString(inner))
@@ -178,12 +182,33 @@ func isAttribution(s string, single, quoted bool) bool {
 		return true // "Bob wrote on Mon, 1 Jun 2020:"
 	case endsColon && dated && (prefix || dateStart || hasAddr) && verbMidRe.MatchString(inner):
 		return true // "Am 1.6.2020 um 10:00 schrieb Bob <bob@…>:"
-	case (dateStart || prefix) && addrEndRe.MatchString(inner) && (endsColon || quoted):
+	case (dateStart || prefix) && at >= 0 && addrEndRe.MatchString(inner[at:]) && (endsColon || quoted):
 		return true // "2023-05-02 14:07 GMT-03:00 Bob <bob@…>:", "2019/8/21 Bob <bob@…>"
 	case verbEnd && endsColon && len(inner) <= 200 && quoted && (single || hasDigit):
 		return true // "Fulano escreveu:" right above the quote
 	}
 	return false
+}
+
+// tail returns the end of s, about n bytes long, starting at a space so
+// that a word is never cut (verbEndRe needs the space before the verb).
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.IndexByte(s[len(s)-n:], ' '); i >= 0 {
+		return s[len(s)-n+i:]
+	}
+	return s
+}
+
+// signatureCues are words one of which every phone or app signature of
+// phoneSignatureRe contains, lower-case: a cheap test before the
+// expression.
+var signatureCues = []string{
+	"sent", "enviad", "outlook", "envoy", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "sendt",
+	"skicka", "lähetetty", "отправлено", "надіслано", "odesl", "odoslan", "gửi", "gönderildi", "trimis",
+	"küldve", "从", "從", "发自", "發自", "来自", "來自", "获取", "獲取", "下载", "下載", "送信", "入手", "보냄",
 }
 
 // phoneSignatureRe is a line that is exactly a phone or app signature. A

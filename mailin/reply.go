@@ -598,40 +598,40 @@ func isPhoneSignature(line string) bool {
 	if l == "" || utf8.RuneCountInString(l) > 80 || len(strings.Fields(l)) > 10 {
 		return false
 	}
+	lower := strings.ToLower(l)
+	if !slices.ContainsFunc(signatureCues, func(c string) bool { return strings.Contains(lower, c) }) {
+		return false
+	}
 	return phoneSignatureRe.MatchString(l)
 }
 
 // cleanSegment applies the signature and trailing-quote rules to one part
 // of the text and returns it joined, or "" when nothing new is left.
 func cleanSegment(seg []string) string {
+	lastText := -1 // the last unquoted non-blank line
 	for i, l := range seg {
-		if isQuoted(l) || !isSignature(l) {
-			continue
+		if l != "" && !isQuoted(l) {
+			lastText = i
 		}
-		if l != "--" && l != "-- " && hasText(seg[i+1:]) {
-			// A phone signature with the sender's text below it: only the
-			// signature line goes.
-			seg = append(slices.Clip(seg[:i]), seg[i+1:]...)
-			continue
-		}
-		seg = seg[:i]
-		break
 	}
+	kept := make([]string, 0, len(seg))
+	for i, l := range seg {
+		if !isQuoted(l) && isSignature(l) {
+			if l != "--" && l != "-- " && lastText > i {
+				// A phone signature with the sender's text below it: only
+				// the signature line goes.
+				continue
+			}
+			break
+		}
+		kept = append(kept, l)
+	}
+	seg = kept
 	end := len(seg)
 	for end > 0 && (seg[end-1] == "" || isQuoted(seg[end-1])) {
 		end--
 	}
 	return joinTrimmed(seg[:end])
-}
-
-// hasText reports whether lines hold an unquoted non-blank line.
-func hasText(lines []string) bool {
-	for _, l := range lines {
-		if l != "" && !isQuoted(l) {
-			return true
-		}
-	}
-	return false
 }
 
 // joinTrimmed joins lines with LF, without leading or trailing blank lines.

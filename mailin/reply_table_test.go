@@ -585,3 +585,30 @@ func BenchmarkSplitReply(b *testing.B) {
 		}
 	}
 }
+
+// hostileReplies are large inputs shaped to make reply extraction do
+// quadratic work if it could: many signature lines above text, many
+// attribution-like lines, many label lines, long runs of blank lines.
+func hostileReplies() []string {
+	return []string{
+		strings.Repeat("Sent from my iPhone\n", 20000) + "text\n",
+		strings.Repeat("On 1 Jan 2020 10:00, Bob <bob@example.com> wrote:\n> q\nanswer\n", 5000),
+		strings.Repeat("From: a@example.com\nTo: b@example.com\n", 10000),
+		"x" + strings.Repeat("\n", 100000) + "> q\n",
+		strings.Repeat("Hi, On Mon On Tue On Wed 2020 On ", 5000) + "\n",
+		strings.Repeat("---------- Forwarded message\n", 10000),
+	}
+}
+
+// BenchmarkSplitReplyHostile measures reply extraction on hostileReplies
+// (one op = all of them); compare with BenchmarkSplitReply's per-row cost
+// to see that the work stays linear in the input.
+func BenchmarkSplitReplyHostile(b *testing.B) {
+	in := hostileReplies()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range in {
+			SplitReply(s)
+		}
+	}
+}
