@@ -24,6 +24,8 @@ type demo struct {
 	Accounts []demoAccount
 	WebURL   string
 	Number   string // protocol opened by the sample message
+	// StaffEmail and StaffPassword sign in to the staff site (Ana, manager of GCOM).
+	StaffEmail, StaffPassword string
 	services *services
 	pool     *pgxpool.Pool
 }
@@ -94,6 +96,12 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 	}
 	org, err := svc.Organization(ctx)
 	if err != nil {
+		return nil, err
+	}
+	// Ana signs in to the staff site with a password (a manager, so no TOTP
+	// is required) or with a link mailed to her demo mailbox.
+	d.StaffEmail, d.StaffPassword = "ana.souza@saneamento.example.gov.br", demoPassword()+demoPassword()[5:]
+	if err := svc.SetStaffPassword(ctx, d.StaffEmail, d.StaffPassword); err != nil {
 		return nil, err
 	}
 	add := func(role, addr string) {
@@ -190,6 +198,9 @@ func printDemo(w io.Writer, d *demo) {
 	fmt.Fprintln(w, "Tramita — demonstração / demo")
 	fmt.Fprintln(w, line)
 	fmt.Fprintf(w, "Página de consulta / lookup page:  %s\n", d.WebURL)
+	fmt.Fprintf(w, "Página de trâmites / staff site:   %s/gestao\n", d.WebURL)
+	fmt.Fprintf(w, "  entre como Ana / sign in as Ana: %s, senha / password %s\n", d.StaffEmail, d.StaffPassword)
+	fmt.Fprintf(w, "  (ou peça um link: chega na caixa IMAP de Ana / or ask for a link: it arrives in Ana's IMAP mailbox)\n")
 	fmt.Fprintf(w, "Métricas / metrics:                %s/metrics\n", d.WebURL)
 	fmt.Fprintf(w, "IMAP (sem TLS / plain):            %s\n", d.Mail.IMAPAddr)
 	fmt.Fprintf(w, "SMTP (sem TLS, AUTH PLAIN):        %s\n\n", d.Mail.SMTPAddr)

@@ -35,6 +35,9 @@ type services struct {
 
 	listener net.Listener // the web listener, once started
 	ready    chan struct{}
+
+	staff   staffSite    // the staff site (/gestao)
+	staffLn net.Listener // its own listener (TRAMITA_STAFF_LISTEN), once started
 }
 
 // cmdServe runs `tramita serve [--migrate]`: the web page always, IMAP
@@ -118,6 +121,9 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 		state = func() string { return string(s.poller.State()) }
 	}
 	s.metrics = metrics.New(svc, state, log)
+	if s.staff, err = loadStaffSite(getenv, svc); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -134,6 +140,14 @@ func (s *services) run(ctx context.Context) error {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /healthz", healthz(s.health, page))
 	mux.Handle("/", s.metrics.InstrumentLookup(page))
+	staff, err := s.staffHandler(ctx, mux)
+	if err != nil {
+		return err
+	}
+	staffLn, err := s.staffListener()
+	if err != nil {
+		return err
+	}
 	ln := s.listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", s.web.Listen); err != nil {
@@ -148,7 +162,7 @@ func (s *services) run(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 6)
+	errs := make(chan error, 7)
 	start := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -177,7 +191,10 @@ func (s *services) run(ctx context.Context) error {
 	start("intake health", s.health.Run)
 	sched.Start()
 	start("web", func(ctx context.Context) error { return serveHTTP(ctx, ln, mux, s.web.Grace) })
-	s.log.Info("tramita serving", "listen", ln.Addr().String(), "imap", s.poller != nil, "lmtp", s.lmtp != nil, "smtp", s.worker != nil,
+	if staffLn != nil {
+		start("staff site", func(ctx context.Context) error { return serveHTTP(ctx, staffLn, staff, s.web.Grace) })
+	}
+	s.log.Info("tramita serving", "listen", ln.Addr().String(), "staff_listen", s.staff.Listen, "imap", s.poller != nil, "lmtp", s.lmtp != nil, "smtp", s.worker != nil,
 		"remind_schedule", orDefault(s.remind.Remind, mailout.DefaultRemindSchedule),
 		"digest_schedule", orDefault(s.remind.Digest, mailout.DefaultDigestSchedule))
 	close(s.ready)

@@ -38,12 +38,16 @@ Uso / usage:
   tramita send [--once]               envia as notificações / deliver the outbox (TRAMITA_SMTP_URL)
   tramita failed list [--json]        mensagens em quarentena / quarantined messages
   tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
+  tramita staff password EMAIL        senha da página de trâmites (lida da entrada) / staff site password (stdin)
+  tramita staff totp EMAIL [--png F]  novo código TOTP: URI otpauth e QR / new TOTP secret: otpauth URI and QR code
   tramita serve [--migrate]           tudo o que estiver configurado / everything configured:
                                       web, IMAP (TRAMITA_IMAP_URL), SMTP (TRAMITA_SMTP_URL), lembretes
   tramita check                       valida a configuração / check configuration, database, IMAP, SMTP
   tramita demo                        demonstração local completa / the embedded demo
   tramita imap                        lê a caixa IMAP até SIGTERM / IMAP intake until SIGTERM (TRAMITA_IMAP_URL)
   tramita web                         página pública de consulta / public lookup page (TRAMITA_LISTEN)
+                                      (serve e demo: página de trâmites em /gestao, ou em TRAMITA_STAFF_LISTEN;
+                                      staff site under /gestao, or on TRAMITA_STAFF_LISTEN; TRAMITA_OIDC_*)
   tramita version
 
 Configuração / configuration: DATABASE_URL, TRAMITA_SECRET, TRAMITA_MAX_MESSAGE_BYTES,
@@ -80,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSend(ctx, env, args[1:], stderr)
 	case "failed":
 		err = cmdFailed(ctx, env, args[1:], stdout, stderr)
+	case "staff":
+		err = cmdStaff(ctx, env, args[1:], stdin, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, env, stdout, stderr)
 	case "serve":
