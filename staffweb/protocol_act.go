@@ -134,4 +134,3 @@ func (s *server) protocolAct(w http.ResponseWriter, r *http.Request) {
 		s.protocolPage(w, r, n, http.StatusOK, res.Transcript, actionForm{}, "")
 	}
 }
-

@@ -26,8 +26,8 @@ type demo struct {
 	Number   string // protocol opened by the sample message
 	// StaffEmail and StaffPassword sign in to the staff site (Ana, manager of GCOM).
 	StaffEmail, StaffPassword string
-	services *services
-	pool     *pgxpool.Pool
+	services                  *services
+	pool                      *pgxpool.Pool
 }
 
 // close stops the mail server and closes the database pool, after
