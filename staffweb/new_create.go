@@ -29,13 +29,14 @@ func (f newForm) Lines() string {
 
 func (s *server) newPage(w http.ResponseWriter, r *http.Request, status int, f newForm, errs webkit.FieldErrors, tr *core.Transcript) {
 	v := s.base(r, "Novo protocolo")
-	v.Nav, v.Key, v.Errs, v.Transcript = "novo", newKey(), errs, tr
+	v.Nav, v.Key, v.Errs, v.Transcript = "novo", newKey(), &errs, tr
 	v.Form = actionForm{Type: f.Type}
 	var err error
 	if v.Types, err = s.svc.ActiveTypes(r.Context()); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	s.pages.Render(w, status, "novo", struct {
 		view
 		Form newForm

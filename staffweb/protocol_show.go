@@ -1,6 +1,7 @@
 package staffweb
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/tramita/tramita/core"
@@ -42,6 +43,15 @@ func (s *server) protocolRedirect(w http.ResponseWriter, r *http.Request) {
 func (s *server) protocolPage(w http.ResponseWriter, r *http.Request, n core.Number, status int, tr *core.Transcript, f actionForm, notice string) {
 	st, _ := staffFrom(r)
 	p, err := s.svc.OpenProtocol(r.Context(), st, n)
+	if errors.Is(err, core.ErrForbidden) && tr != nil && tr.Applied {
+		// The action moved the protocol out of the staff member's units:
+		// the transcript is all there is left to show.
+		v := s.base(r, "Protocolo "+n.String())
+		v.Transcript, v.Number = tr, n.String()
+		v.Notice = "O protocolo " + n.String() + " saiu das suas unidades; ele não aparece mais na sua caixa."
+		s.render(w, status, "protocolo", v)
+		return
+	}
 	if err != nil {
 		s.failErr(w, r, err)
 		return

@@ -194,7 +194,7 @@ type view struct {
 	Units      []core.Unit
 	Types      []core.ProtocolType
 	Key        string
-	Errs       webkit.FieldErrors
+	Errs       *webkit.FieldErrors
 
 	// original message
 	Number  string
