@@ -178,9 +178,11 @@ func TestRefusedCommandsKeepTheFormAndChangeNothing(t *testing.T) {
 	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "Nenhum comando foi aplicado") || !strings.Contains(p.Body, "meu despacho") {
 		t.Fatalf("refused: %d", p.Status)
 	}
+	// As for a mail reply, nothing is applied and the text is kept as a
+	// private note of the attempt.
 	v, _ := s.svc.Show(context.Background(), n)
-	if v.Unit != "GCOM" || len(v.Steps) != 1 {
-		t.Errorf("a refused action changed the protocol: unit %s, %d steps", v.Unit, len(v.Steps))
+	if v.Unit != "GCOM" || len(v.Steps) != 2 || v.Steps[1].Kind != core.StepNote || v.Steps[1].Visibility != core.Private {
+		t.Errorf("a refused action changed the protocol: unit %s, steps %+v", v.Unit, v.Steps)
 	}
 }
 
