@@ -41,7 +41,38 @@ type PageCache struct {
 	Entries int
 	// Context ends the listener; required when Entries > 0.
 	Context context.Context
+	// Observer, when set, is told of every lookup in the cache and every
+	// page dropped (the /metrics counters).
+	Observer PageCacheObserver
 }
+
+// PageCacheObserver counts what the page cache does.
+type PageCacheObserver interface {
+	// Hit: a page was served from the cache.
+	Hit()
+	// Miss: the cache could not answer (page absent or expired, key not
+	// known yet, cache not listening); the page comes from the database.
+	Miss()
+	// Evicted: a protocol's pages were dropped; reason is "capacity" (the
+	// least recently used went to make room), "changed" (its protocol
+	// changed, or the cache stopped listening and was emptied) or
+	// "expired" (past its 5 minutes or its deadline, found on a lookup).
+	Evicted(reason string)
+}
+
+// Reasons of PageCacheObserver.Evicted.
+const (
+	EvictedCapacity = "capacity"
+	EvictedChanged  = "changed"
+	EvictedExpired  = "expired"
+)
+
+// noObserver is the Observer when none is set.
+type noObserver struct{}
+
+func (noObserver) Hit()           {}
+func (noObserver) Miss()          {}
+func (noObserver) Evicted(string) {}
 
 // ProtocolWatcher is what the page cache needs from core to hear of
 // changes; *core.Service has it.
@@ -71,14 +102,29 @@ type pageCache struct {
 	epoch atomic.Uint64
 	live  atomic.Bool
 	mu    sync.Mutex // orders stores against invalidations
+	obs   PageCacheObserver
+	// dropping is the reason of the removals under way (set under mu by
+	// invalidate and setLive); "" means the LRU is making room.
+	dropping string
 }
 
 func newPageCache(cfg PageCache) (*pageCache, error) {
-	l, err := lru.New[string, cachedPage](cfg.Entries)
+	c := &pageCache{obs: cfg.Observer}
+	if c.obs == nil {
+		c.obs = noObserver{}
+	}
+	l, err := lru.NewWithEvict[string, cachedPage](cfg.Entries, func(string, cachedPage) {
+		reason := c.dropping
+		if reason == "" {
+			reason = EvictedCapacity
+		}
+		c.obs.Evicted(reason)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &pageCache{pages: l}, nil
+	c.pages = l
+	return c, nil
 }
 
 // get returns the page of number for key (any case, spaces trimmed; "" for
@@ -86,11 +132,32 @@ func newPageCache(cfg PageCache) (*pageCache, error) {
 // page of the number alone saying "chave incorreta", as core would answer;
 // when no right key is known yet, a key is a miss.
 func (c *pageCache) get(number, key string, now time.Time) ([]byte, bool) {
+	body, ok := c.lookup(number, key, now)
+	if ok {
+		c.obs.Hit()
+	} else {
+		c.obs.Miss()
+	}
+	return body, ok
+}
+
+func (c *pageCache) lookup(number, key string, now time.Time) ([]byte, bool) {
 	if !c.live.Load() {
 		return nil, false
 	}
 	e, ok := c.pages.Get(number)
-	if !ok || !now.Before(e.expires) {
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(e.expires) {
+		c.mu.Lock()
+		c.dropping = EvictedExpired
+		// Only if still the expired entry (a newer put may have replaced it).
+		if cur, ok := c.pages.Peek(number); ok && cur.expires.Equal(e.expires) {
+			c.pages.Remove(number)
+		}
+		c.dropping = ""
+		c.mu.Unlock()
 		return nil, false
 	}
 	key = normalizeKey(key)
@@ -142,6 +209,8 @@ func (c *pageCache) invalidate(ch core.ProtocolChange) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
+	c.dropping = EvictedChanged
+	defer func() { c.dropping = "" }()
 	if ch.All {
 		c.pages.Purge()
 		return
@@ -157,7 +226,9 @@ func (c *pageCache) setLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
+	c.dropping = EvictedChanged
 	c.pages.Purge()
+	c.dropping = ""
 	c.live.Store(live)
 }
 

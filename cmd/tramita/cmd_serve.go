@@ -132,6 +132,7 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 func (s *services) run(ctx context.Context) error {
 	opts := s.web.Options
 	opts.PageCache.Context = ctx
+	opts.PageCache.Observer = s.metrics.PageCacheObserver()
 	page, err := web.NewServer(s.svc, opts)
 	if err != nil {
 		return err

@@ -28,6 +28,11 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	// LookupRequests counts lookup page requests by HTTP status code.
 	LookupRequests *prometheus.CounterVec
+	// LookupCacheHits and LookupCacheMisses count the lookup page cache's
+	// answers; LookupCacheEvictions the pages it dropped, by reason
+	// (capacity, changed, expired). See PageCacheObserver.
+	LookupCacheHits, LookupCacheMisses prometheus.Counter
+	LookupCacheEvictions               *prometheus.CounterVec
 }
 
 // New builds the registry. imapState, when not nil, returns the poller's
@@ -39,7 +44,20 @@ func New(src StatsSource, imapState func() string, log *slog.Logger) *Metrics {
 	m := &Metrics{Registry: reg, LookupRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tramita_lookup_requests_total", Help: "Public lookup page requests, by HTTP status code.",
 	}, []string{"code"})}
-	reg.MustRegister(m.LookupRequests)
+	m.LookupCacheHits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tramita_lookup_cache_hits_total", Help: "Protocol pages served from the lookup page cache.",
+	})
+	m.LookupCacheMisses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tramita_lookup_cache_misses_total", Help: "Protocol page lookups the page cache could not answer (read from the database).",
+	})
+	m.LookupCacheEvictions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tramita_lookup_cache_evictions_total",
+		Help: "Protocols dropped from the lookup page cache, by reason: capacity (least recently used), changed (announced change, or the cache stopped listening), expired.",
+	}, []string{"reason"})
+	for _, r := range []string{"capacity", "changed", "expired"} {
+		m.LookupCacheEvictions.WithLabelValues(r) // shown at 0 from the start
+	}
+	reg.MustRegister(m.LookupRequests, m.LookupCacheHits, m.LookupCacheMisses, m.LookupCacheEvictions)
 	if imapState != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tramita_imap_connected", Help: "1 when the IMAP poller holds a connection (idle or polling), else 0.",
@@ -53,6 +71,23 @@ func New(src StatsSource, imapState func() string, log *slog.Logger) *Metrics {
 	}
 	return m
 }
+
+// PageCacheObserver returns what the lookup page cache reports to
+// (web.PageCache.Observer): the three LookupCache counters.
+func (m *Metrics) PageCacheObserver() CacheObserver { return CacheObserver{m: m} }
+
+// CacheObserver counts the lookup page cache's hits, misses and evictions;
+// it implements web.PageCacheObserver.
+type CacheObserver struct{ m *Metrics }
+
+// Hit counts a page served from the cache.
+func (o CacheObserver) Hit() { o.m.LookupCacheHits.Inc() }
+
+// Miss counts a lookup the cache could not answer.
+func (o CacheObserver) Miss() { o.m.LookupCacheMisses.Inc() }
+
+// Evicted counts a protocol dropped from the cache, by reason.
+func (o CacheObserver) Evicted(reason string) { o.m.LookupCacheEvictions.WithLabelValues(reason).Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

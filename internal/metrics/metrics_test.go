@@ -11,6 +11,7 @@ import (
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/testdb"
+	"github.com/tramita/tramita/web"
 )
 
 func TestMetricsFromDatabase(t *testing.T) {
@@ -54,6 +55,12 @@ func TestMetricsFromDatabase(t *testing.T) {
 	for _, path := range []string{"/favicon.ico", "/static/site.css", "/healthz", "/wp-login.php"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
 	}
+	// The lookup page cache reports through the observer web takes.
+	var obs web.PageCacheObserver = m.PageCacheObserver()
+	obs.Hit()
+	obs.Miss()
+	obs.Miss()
+	obs.Evicted(web.EvictedCapacity)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -67,6 +74,11 @@ func TestMetricsFromDatabase(t *testing.T) {
 		`tramita_imap_connected 1`,
 		`tramita_lookup_requests_total{code="404"} 1`,
 		`tramita_intake_last_message_timestamp_seconds{door="pipe"} 1.`, // Unix time, about 1.8e+09
+		`tramita_lookup_cache_hits_total 1`,
+		`tramita_lookup_cache_misses_total 2`,
+		`tramita_lookup_cache_evictions_total{reason="capacity"} 1`,
+		`tramita_lookup_cache_evictions_total{reason="changed"} 0`,
+		`tramita_lookup_cache_evictions_total{reason="expired"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
