@@ -245,11 +245,19 @@ func firstMsgID(v string) string {
 
 // stripComments removes (comments) outside quoted strings, nesting aware.
 func stripComments(v string) string {
-	if !strings.Contains(v, "(") {
-		return v
+	out, _ := commentFree(v)
+	return out
+}
+
+// commentFree removes RFC 5322 comments (§3.2.2: nested, with
+// quoted-pairs) outside quoted strings; ok is false when a comment or a
+// quoted string is not closed (what follows an unclosed "(" is dropped).
+func commentFree(v string) (out string, ok bool) {
+	if !strings.ContainsAny(v, "(\\\"") {
+		return v, true
 	}
 	var sb strings.Builder
-	depth, quoted, esc := 0, false, false
+	depth, quoted, esc, stray := 0, false, false, false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
@@ -265,12 +273,14 @@ func stripComments(v string) string {
 		case c == ')' && !quoted && depth > 0:
 			depth--
 			continue
+		case c == ')' && !quoted:
+			stray = true
 		}
 		if depth == 0 {
 			sb.WriteByte(c)
 		}
 	}
-	return sb.String()
+	return sb.String(), depth == 0 && !quoted && !esc && !stray
 }
 
 // appendUnique appends the IDs of add not yet in list.
