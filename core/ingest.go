@@ -45,6 +45,9 @@ type ingestTx struct {
 	now    time.Time
 	rawID  int64
 	result IngestResult
+	// ccCapped is how many Cc recipients of an opening were past
+	// MaxCcParticipants (recorded inactive, not mailed).
+	ccCapped int
 }
 
 // Ingest stores one incoming message and everything it causes, in one
@@ -405,11 +408,8 @@ func (it *ingestTx) open(ctx context.Context) error {
 		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo); err != nil {
 		return fmt.Errorf("adding requester: %w", err)
 	}
-	for _, c := range it.ccParticipants(ctx) {
-		if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name) VALUES ($1, 'cc', $2, $3) ON CONFLICT DO NOTHING`,
-			p.ID, c.Email, c.Name); err != nil {
-			return fmt.Errorf("adding Cc participant: %w", err)
-		}
+	if err := it.addCcParticipants(ctx, p.ID); err != nil {
+		return err
 	}
 	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true})
 	if err != nil {
@@ -420,6 +420,9 @@ func (it *ingestTx) open(ctx context.Context) error {
 	}
 	it.result.Outcome = OutcomeCreated
 	it.result.Reason = "new protocol of type " + ty.Code
+	if it.ccCapped > 0 {
+		it.result.Reason += fmt.Sprintf("; %d Cc recipient(s) past the limit of %d recorded, not mailed", it.ccCapped, max(it.s.cfg.MaxCcParticipants, 0))
+	}
 	// The acknowledgement carries the access key: requester only (Cc'd
 	// participants never get it).
 	limited, err := it.ackLimited(ctx, it.answerAddress())
@@ -458,6 +461,37 @@ func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
 		out = append(out, Address{Name: c.Name, Email: e})
 	}
 	return out
+}
+
+// maxRecordedCc bounds the Cc addresses past the cap that are recorded as
+// inactive participants; the raw message keeps them all.
+const maxRecordedCc = 1000
+
+// addCcParticipants adds the other recipients of an opening message as Cc
+// participants of protocol id: the first MaxCcParticipants active (they get
+// the status updates and answers), the rest recorded inactive (never
+// mailed), up to maxRecordedCc, in one statement. The count left out is
+// told in the result's reason.
+func (it *ingestTx) addCcParticipants(ctx context.Context, protocolID int64) error {
+	ccs := it.ccParticipants(ctx)
+	if len(ccs) == 0 {
+		return nil
+	}
+	limit := max(it.s.cfg.MaxCcParticipants, 0)
+	emails, names, active := make([]string, 0, len(ccs)), make([]string, 0, len(ccs)), make([]bool, 0, len(ccs))
+	for i, c := range ccs[:min(len(ccs), limit+maxRecordedCc)] {
+		emails, names, active = append(emails, c.Email), append(names, c.Name), append(active, i < limit)
+	}
+	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, active)
+		SELECT $1, 'cc', e, n, a FROM unnest($2::text[], $3::text[], $4::boolean[]) AS c(e, n, a)
+		ON CONFLICT DO NOTHING`, protocolID, emails, names, active); err != nil {
+		return fmt.Errorf("adding Cc participants: %w", err)
+	}
+	if len(ccs) > limit {
+		it.ccCapped = len(ccs) - limit
+		it.s.log.Warn("Cc participants capped", "cc", len(ccs), "limit", limit)
+	}
+	return nil
 }
 
 // IsOwnAddress reports whether addr is one of Tramita's own addresses: the

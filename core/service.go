@@ -32,6 +32,12 @@ type Config struct {
 	// (TRAMITA_ACK_LIMIT); further new protocols from it are opened but not
 	// acknowledged. Default 5; negative means no limit.
 	AckLimit int
+	// MaxCcParticipants is the most Cc participants one opening message
+	// adds (TRAMITA_MAX_CC): the other recipients it names, past that many,
+	// are recorded on the protocol as inactive participants (never mailed,
+	// never threading) so that one mail cannot make the service write to a
+	// list an outsider chose. Default 10; negative means none.
+	MaxCcParticipants int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives structured logs. Default slog.Default().
@@ -40,6 +46,10 @@ type Config struct {
 
 // DefaultAckLimit is the default number of acknowledgements per address per hour.
 const DefaultAckLimit = 5
+
+// DefaultMaxCcParticipants is the default number of Cc participants taken
+// from one opening message.
+const DefaultMaxCcParticipants = 10
 
 // DefaultMaxMessageBytes is the default message size limit: 25 MiB.
 const DefaultMaxMessageBytes = 25 << 20
@@ -75,6 +85,9 @@ func NewService(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	}
 	if cfg.AckLimit == 0 {
 		cfg.AckLimit = DefaultAckLimit
+	}
+	if cfg.MaxCcParticipants == 0 {
+		cfg.MaxCcParticipants = DefaultMaxCcParticipants
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -372,3 +372,42 @@ func TestCommandsOnlyFromOwnTopText(t *testing.T) {
 		}
 	})
 }
+
+// TestCcAmplification: one opening mail naming thousands of other
+// recipients adds at most MaxCcParticipants (10) active Cc participants;
+// the rest are recorded, inactive, and never mailed, so a #responder goes to
+// the requester and at most 10 others.
+func TestCcAmplification(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var to, cc []string
+	for i := range 2500 {
+		to = append(to, fmt.Sprintf("alvo%d@lista.example", i))
+		cc = append(cc, fmt.Sprintf("=?utf-8?q?V=C3=ADtima_%d?= <vitima%d@lista.example>", i, i))
+	}
+	res := h.ingest(mail("Cidadã <"+cidada+">", service+", "+strings.Join(to, ", "), "Pedido", "Pedido.", "Cc: "+strings.Join(cc, ", ")))
+	if res.Outcome != core.OutcomeCreated {
+		t.Fatalf("open: %+v", res)
+	}
+	if n := h.count(`SELECT count(*) FROM participants WHERE role = 'cc' AND active`); n != core.DefaultMaxCcParticipants {
+		t.Errorf("%d active Cc participants, want %d", n, core.DefaultMaxCcParticipants)
+	}
+	if n := h.count(`SELECT count(*) FROM participants WHERE role = 'cc' AND NOT active`); n == 0 {
+		t.Errorf("the Cc recipients past the limit are not recorded")
+	}
+	if !strings.Contains(res.Reason, "not mailed") {
+		t.Errorf("the reason does not say recipients were left out: %q", res.Reason)
+	}
+	num := res.Protocol
+	res = h.ingest(mail(paula, h.staffAddress(num, paula), "Re: [Protocolo "+num+"] Pedido", "#responder\nRecebemos o pedido."))
+	if res.Outcome != core.OutcomeCommands {
+		t.Fatalf("#responder: %+v", res)
+	}
+	var n int
+	if err := h.pool.QueryRow(context.Background(), `SELECT cardinality(to_addrs) + cardinality(cc_addrs) FROM notifications WHERE kind = 'reply'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1+core.DefaultMaxCcParticipants {
+		t.Errorf("the reply goes to %d addresses, want the requester and %d Cc", n, core.DefaultMaxCcParticipants)
+	}
+}

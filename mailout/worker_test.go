@@ -245,11 +245,15 @@ func TestThreadAcrossThreeNotifications(t *testing.T) {
 	if !strings.Contains(msgs[1].Text, "Gerência Comercial") || !strings.Contains(msgs[2].Text, "> O novo boleto segue por correio.") {
 		t.Errorf("status update or reply text:\n%s\n%s", msgs[1].Text, msgs[2].Text)
 	}
-	// The reply's Cc copy: same headers, its own envelope and token.
+	// The reply's Cc copy: its own envelope, To header and token; nobody
+	// sees the other participants' addresses (LGPD).
 	cc := srv.to(t, "vizinho@example.org")
-	if len(cc) != 1 || cc[0].get("Message-Id") != msgs[2].get("Message-Id") || !strings.Contains(cc[0].get("Cc"), "vizinho@example.org") ||
-		!strings.Contains(cc[0].get("To"), joana) {
+	if len(cc) != 1 || cc[0].get("Message-Id") != msgs[2].get("Message-Id") || cc[0].get("Cc") != "" ||
+		!strings.Contains(cc[0].get("To"), "vizinho@example.org") || strings.Contains(cc[0].Raw, joana) {
 		t.Fatalf("Cc copy: %d messages, headers To %q Cc %q", len(cc), cc[0].get("To"), cc[0].get("Cc"))
+	}
+	if msgs[2].get("Cc") != "" || strings.Contains(msgs[2].Raw, "vizinho@example.org") {
+		t.Errorf("the requester's copy shows the Cc'd participant: Cc %q", msgs[2].get("Cc"))
 	}
 	if strings.Contains(cc[0].Raw, key) {
 		t.Error("the Cc'd participant's copy carries the access key")

@@ -26,6 +26,7 @@ type env struct {
 	Secret          string // TRAMITA_SECRET: reply-token keys, "ID:SECRET[,ID:SECRET…]" or one secret
 	MaxMessageBytes int64  // TRAMITA_MAX_MESSAGE_BYTES, bytes; default 25 MiB
 	AckLimit        int    // TRAMITA_ACK_LIMIT: acknowledgements per address per hour; default 5, -1 = none
+	MaxCc           int    // TRAMITA_MAX_CC: Cc participants taken from one opening message; default 10, -1 = none
 	LogFormat       string // TRAMITA_LOG_FORMAT: text (default) or json
 	LogLevel        string // TRAMITA_LOG_LEVEL: debug, info (default), warn, error
 	ReminderLead    string // TRAMITA_REMINDER_LEAD: Go duration before a deadline for "due soon"; default 24h
@@ -53,6 +54,9 @@ func loadEnv() env {
 	}
 	if v, err := strconv.Atoi(os.Getenv("TRAMITA_ACK_LIMIT")); err == nil && v != 0 {
 		e.AckLimit = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("TRAMITA_MAX_CC")); err == nil && v != 0 {
+		e.MaxCc = v
 	}
 	if v, err := strconv.ParseInt(os.Getenv("TRAMITA_MAX_MESSAGE_BYTES"), 10, 64); err == nil && v > 0 {
 		e.MaxMessageBytes = v
@@ -120,7 +124,8 @@ func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgx
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, AckLimit: e.AckLimit, Logger: log})
+	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, AckLimit: e.AckLimit,
+		MaxCcParticipants: e.MaxCc, Logger: log})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
