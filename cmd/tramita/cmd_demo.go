@@ -76,7 +76,7 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 	if err := cmdMigrate(ctx, e, stderr); err != nil {
 		return nil, err
 	}
-	spec, err := parseOrg(examples.OrgYAML)
+	spec, err := parseOrg("examples/org.yaml", examples.OrgYAML)
 	if err != nil {
 		return nil, err
 	}

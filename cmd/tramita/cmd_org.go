@@ -39,21 +39,25 @@ func cmdOrg(ctx context.Context, e env, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// readOrgFile decodes an organization file strictly: unknown keys are errors.
+// readOrgFile decodes an organization file strictly: unknown keys are
+// errors that name the file, the line and the keys allowed there.
 func readOrgFile(path string) (*core.OrgSpec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return parseOrg(data)
+	return parseOrg(path, data)
 }
 
-func parseOrg(data []byte) (*core.OrgSpec, error) {
+func parseOrg(file string, data []byte) (*core.OrgSpec, error) {
+	if err := checkOrgKeys(file, data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var spec core.OrgSpec
 	if err := dec.Decode(&spec); err != nil {
-		return nil, fmt.Errorf("%w: %v", core.ErrInvalidOrg, err)
+		return nil, fmt.Errorf("%w: %s: %v", core.ErrInvalidOrg, file, err)
 	}
 	return &spec, nil
 }
