@@ -32,6 +32,10 @@ type Config struct {
 	// (TRAMITA_ACK_LIMIT); further new protocols from it are opened but not
 	// acknowledged. Default 5; negative means no limit.
 	AckLimit int
+	// MaxAttachments is the most attachments kept from one message, and
+	// the most parts read from one multipart body (TRAMITA_MAX_ATTACHMENTS);
+	// the rest stay in the raw message. Default 2000.
+	MaxAttachments int
 	// MaxCcParticipants is the most Cc participants one opening message
 	// adds (TRAMITA_MAX_CC): the other recipients it names, past that many,
 	// are recorded on the protocol as inactive participants (never mailed,
@@ -46,6 +50,9 @@ type Config struct {
 
 // DefaultAckLimit is the default number of acknowledgements per address per hour.
 const DefaultAckLimit = 5
+
+// DefaultMaxAttachments is the default attachment limit per message.
+const DefaultMaxAttachments = 2000
 
 // DefaultMaxCcParticipants is the default number of Cc participants taken
 // from one opening message.
@@ -86,6 +93,9 @@ func NewService(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if cfg.AckLimit == 0 {
 		cfg.AckLimit = DefaultAckLimit
 	}
+	if cfg.MaxAttachments <= 0 {
+		cfg.MaxAttachments = DefaultMaxAttachments
+	}
 	if cfg.MaxCcParticipants == 0 {
 		cfg.MaxCcParticipants = DefaultMaxCcParticipants
 	}
@@ -103,6 +113,9 @@ func (s *Service) Keys() *Keyring { return s.cfg.Keys }
 
 // MaxMessageBytes returns the configured message size limit, in bytes.
 func (s *Service) MaxMessageBytes() int64 { return s.cfg.MaxMessageBytes }
+
+// MaxAttachments returns the configured attachment limit per message.
+func (s *Service) MaxAttachments() int { return s.cfg.MaxAttachments }
 
 // Pool returns the connection pool the service runs on.
 func (s *Service) Pool() *pgxpool.Pool { return s.pool }

@@ -411,3 +411,41 @@ func TestCcAmplification(t *testing.T) {
 		t.Errorf("the reply goes to %d addresses, want the requester and %d Cc", n, core.DefaultMaxCcParticipants)
 	}
 }
+
+// fewFilesCore is core configured with an attachment limit of 3.
+type fewFilesCore struct{ *core.Service }
+
+func (fewFilesCore) MaxAttachments() int { return 3 }
+
+// TestAttachmentLimitIsConfigurable: the parts read and attachments kept
+// per message follow the configured limit (core.Config.MaxAttachments,
+// TRAMITA_MAX_ATTACHMENTS), not a constant; the rest stay in the raw message.
+func TestAttachmentLimitIsConfigurable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var b strings.Builder
+	b.WriteString("From: " + cidada + "\r\nTo: " + service + "\r\nSubject: Muitos anexos\r\nMessage-ID: <many@example.org>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSeguem.\r\n")
+	for i := range 8 {
+		fmt.Fprintf(&b, "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a%d.pdf\r\n\r\n%%PDF-%d\r\n", i, i)
+	}
+	b.WriteString("--b--\r\n")
+	ing := &mailin.Ingester{Core: fewFilesCore{h.svc}, Log: h.ing.Log}
+	res, err := ing.Ingest(context.Background(), []byte(b.String()), core.Source{Kind: "pipe"})
+	if err != nil || res.Outcome != core.OutcomeCreated {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	if n := h.count(`SELECT count(*) FROM attachments`); n != 3 {
+		t.Errorf("%d attachments kept, want the configured 3", n)
+	}
+	if m := mailin.ParseWith([]byte(b.String()), 3); len(m.Attachments) != 3 || len(m.Problems) == 0 {
+		t.Errorf("ParseWith(3): %d attachments, problems %v", len(m.Attachments), m.Problems)
+	}
+	if m := mailin.Parse([]byte(b.String())); len(m.Attachments) != 8 {
+		t.Errorf("Parse with the default limit: %d attachments, want 8", len(m.Attachments))
+	}
+	svc, err := core.NewService(h.pool, core.Config{Keys: h.keys, MaxAttachments: 7})
+	if err != nil || svc.MaxAttachments() != 7 {
+		t.Errorf("core.Config.MaxAttachments is not kept: %v", err)
+	}
+}

@@ -16,6 +16,7 @@ type Core interface {
 	Organization(ctx context.Context) (core.Organization, error)
 	Keys() *core.Keyring
 	MaxMessageBytes() int64
+	MaxAttachments() int
 	Ingest(ctx context.Context, in core.Inbound) (core.IngestResult, error)
 	Quarantine(ctx context.Context, in core.Inbound, cause error) (core.IngestResult, error)
 }
@@ -88,7 +89,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 		// Only the header is read; the body is kept raw for staff.
 		m = Parse(headerOnly(raw))
 	} else {
-		m = Parse(raw)
+		m = ParseWith(raw, g.Core.MaxAttachments())
 	}
 	class, reason := Classify(m, org)
 	in.Class, in.ClassReason = core.MessageClass(class), reason

@@ -32,13 +32,23 @@ const (
 // Message.Raw is raw itself, and attachments that needed no decoding share
 // their bytes with it: callers must not modify raw afterwards.
 func Parse(raw []byte) *Message {
-	return parseAt(raw, 0)
+	return ParseWith(raw, DefaultMaxParts)
+}
+
+// ParseWith is Parse with at most maxParts parts read from one multipart
+// body and maxParts attachments kept (the rest is told in Problems; the
+// raw message keeps them). maxParts <= 0 means DefaultMaxParts.
+func ParseWith(raw []byte, maxParts int) *Message {
+	if maxParts <= 0 {
+		maxParts = DefaultMaxParts
+	}
+	return parseAt(raw, 0, maxParts)
 }
 
 // parseAt parses a message nested depth message/rfc822 levels deep.
-func parseAt(raw []byte, depth int) (msg *Message) {
+func parseAt(raw []byte, depth, maxParts int) (msg *Message) {
 	msg = &Message{Raw: raw}
-	p := &parser{msg: msg, depth: depth}
+	p := &parser{msg: msg, depth: depth, maxParts: maxParts}
 	defer func() {
 		if r := recover(); r != nil {
 			msg.Problems = append(msg.Problems, fmt.Sprintf("internal parser error: %v", r))
@@ -52,6 +62,7 @@ func parseAt(raw []byte, depth int) (msg *Message) {
 type parser struct {
 	msg       *Message
 	depth     int        // message/rfc822 nesting of this message
+	maxParts  int        // attachments kept; parts read per multipart body: one more (the text)
 	entities  int        // MIME entities visited
 	forwarded []*Message // message/rfc822 parts outside a report, in order
 	original  *Message   // the quoted original of a report (headers only or whole)
@@ -169,7 +180,7 @@ func (p *parser) walk(h *textproto.Header, body []byte, depth int, s *sink, def 
 	case ct.value == "text/rfc822-headers" || ct.value == "message/global-headers":
 		data, _ := p.decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 		if p.original == nil {
-			p.original = parseAt(data, maxForwardDepth)
+			p.original = parseAt(data, maxForwardDepth, p.maxParts)
 		}
 		p.addAttachment(h, ct, p.disposition(h), data, "")
 	default:
@@ -184,11 +195,11 @@ func (p *parser) walk(h *textproto.Header, body []byte, depth int, s *sink, def 
 func (p *parser) walkMultipart(h *textproto.Header, ct mediaHeader, body []byte, depth int, s *sink) {
 	sub := strings.TrimPrefix(ct.value, "multipart/")
 	boundary := ct.params["boundary"]
-	parts, found, closed := splitMultipart(body, boundary)
+	parts, found, closed := splitMultipart(body, boundary, p.maxParts+1)
 	if !found {
 		if g := guessBoundary(body); g != "" && g != boundary {
 			p.problemf("multipart boundary %q not found; using %q found in the body", boundary, g)
-			parts, found, closed = splitMultipart(body, g)
+			parts, found, closed = splitMultipart(body, g, p.maxParts+1)
 		}
 	}
 	if !found {
@@ -196,7 +207,9 @@ func (p *parser) walkMultipart(h *textproto.Header, ct mediaHeader, body []byte,
 		p.walkLeaf(h, mediaHeader{value: "text/plain", params: ct.params}, body, s)
 		return
 	}
-	if !closed {
+	if !closed && len(parts) > p.maxParts {
+		p.problemf("multipart/%s: more than %d parts; the rest is kept only in the raw message", sub, p.maxParts)
+	} else if !closed {
 		p.problemf("multipart/%s: closing boundary missing", sub)
 	}
 	def := ""
@@ -290,7 +303,7 @@ func (p *parser) walkForwarded(h *textproto.Header, ct mediaHeader, body []byte,
 		p.addAttachment(h, ct, disp, data, "")
 		return
 	}
-	inner := parseAt(data, p.depth+1)
+	inner := parseAt(data, p.depth+1, p.maxParts)
 	name := ""
 	if subj := strings.NewReplacer("/", "-", "\\", "-").Replace(inner.Subject); sanitizeFilename(subj) != "" {
 		name = subj + ".eml"

@@ -56,6 +56,10 @@ func sanitizeFilename(name string) string {
 // uuencode "begin" line, or is generated ("anexo-N.ext", "convite.ics",
 // "winmail.dat").
 func (p *parser) addAttachment(h *textproto.Header, ct, disp mediaHeader, data []byte, uuName string) {
+	if len(p.msg.Attachments) >= p.maxParts {
+		p.problemf("more than %d attachments; the rest is kept only in the raw message", p.maxParts)
+		return
+	}
 	a := Attachment{
 		Filename:    partFilename(ct, disp),
 		ContentType: ct.value,

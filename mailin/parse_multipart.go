@@ -5,9 +5,12 @@ import (
 	"strings"
 )
 
-// maxParts bounds the number of parts read from one multipart body, so that
-// a hostile message cannot make Parse allocate without limit.
-const maxParts = 2000
+// DefaultMaxParts is the default bound on the parts read from one
+// multipart body and on the attachments kept from one message, so that a
+// hostile message cannot make Parse allocate without limit
+// (TRAMITA_MAX_ATTACHMENTS; DESIGN.md: "limits on … attachment count are
+// configurable").
+const DefaultMaxParts = 2000
 
 // splitMultipart splits a multipart body (RFC 2046 §5.1.1) at its boundary
 // delimiter lines. A delimiter is "--boundary" at the start of a line,
@@ -16,7 +19,8 @@ const maxParts = 2000
 // delimiter belongs to the delimiter. found is false when no delimiter line
 // exists; closed is false when the closing delimiter is missing (the last
 // part then runs to the end of the body).
-func splitMultipart(body []byte, boundary string) (parts [][]byte, found, closed bool) {
+// At most maxParts parts are returned.
+func splitMultipart(body []byte, boundary string, maxParts int) (parts [][]byte, found, closed bool) {
 	if boundary == "" {
 		return nil, false, false
 	}

@@ -12,9 +12,10 @@ import (
 )
 
 // attachmentDownload is GET /p/{number}/anexos/{id}?k=KEY: a file of a
-// public step, only with the protocol's access key. Without a key the
-// answer is 403 before any database access; a wrong key, a private step's
-// file and an unknown file all give the same 404. The file is always an
+// public step, only with the protocol's access key. No key, a wrong key, a
+// private step's file and an unknown file all give the same 404 with the
+// same page, so the answer is no oracle (no key is refused before any
+// database access). The file is always an
 // attachment (never rendered by the browser), with nosniff, and HTML, SVG,
 // XML and script types are served as application/octet-stream.
 func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
@@ -24,20 +25,14 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.downloadError(w, r, http.StatusNotFound, "Arquivo indisponível", "Este arquivo não existe.")
-		return
-	}
 	key := r.URL.Query().Get("k")
-	if strings.TrimSpace(key) == "" {
-		s.downloadError(w, r, http.StatusForbidden, "Chave de acesso necessária",
-			"Os arquivos só podem ser baixados pelo link com a chave de acesso enviado por e-mail ao requerente.")
+	if err != nil || id <= 0 || strings.TrimSpace(key) == "" {
+		s.fileUnavailable(w, r)
 		return
 	}
 	c, err := s.svc.PublicAttachment(r.Context(), n, id, key)
 	if errors.Is(err, core.ErrNotFound) {
-		s.downloadError(w, r, http.StatusNotFound, "Arquivo indisponível",
-			"O arquivo não existe, não é público ou a chave de acesso não confere.")
+		s.fileUnavailable(w, r)
 		return
 	}
 	if err != nil {
@@ -51,6 +46,14 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", webkit.ContentSecurityPolicy+"; sandbox")
 	h.Set("Cache-Control", "private, no-store")
 	_, _ = w.Write(c.Content)
+}
+
+// fileUnavailable is the one answer to a download refused for any reason
+// but a malformed number: no key, a wrong key, a private or unknown file.
+func (s *server) fileUnavailable(w http.ResponseWriter, r *http.Request) {
+	s.downloadError(w, r, http.StatusNotFound, "Arquivo indisponível",
+		"O arquivo não existe, não é público ou a chave de acesso não confere. "+
+			"Os arquivos são baixados pelo link com a chave de acesso enviado por e-mail ao requerente.")
 }
 
 // downloadError renders a download refusal (the organization name from

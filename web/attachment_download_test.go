@@ -35,22 +35,30 @@ func TestAttachmentDownload(t *testing.T) {
 		t.Errorf("download CSP = %q, want sandbox", csp)
 	}
 
+	// Every refusal answers alike (status and body), so the answer tells
+	// nothing: no key, a wrong key, a private or unknown file.
+	refusal := get(t, h, base+itoa(f.publicFile)+"?k=ABCDEFGHJK")
 	for name, tc := range map[string]struct {
 		target string
 		status int
 	}{
-		"no key":                 {base + itoa(f.publicFile), http.StatusForbidden},
-		"empty key":              {base + itoa(f.publicFile) + "?k=", http.StatusForbidden},
+		"no key":                 {base + itoa(f.publicFile), http.StatusNotFound},
+		"empty key":              {base + itoa(f.publicFile) + "?k=", http.StatusNotFound},
+		"blank key":              {base + itoa(f.publicFile) + "?k=%20%20", http.StatusNotFound},
 		"wrong key":              {base + itoa(f.publicFile) + "?k=ABCDEFGHJK", http.StatusNotFound},
 		"private step with key":  {base + itoa(f.privFile) + "?k=" + f.key, http.StatusNotFound},
-		"private step, no key":   {base + itoa(f.privFile), http.StatusForbidden},
+		"private step, no key":   {base + itoa(f.privFile), http.StatusNotFound},
 		"unknown file":           {base + "999999?k=" + f.key, http.StatusNotFound},
+		"unknown file, no key":   {base + "999999", http.StatusNotFound},
 		"not a number":           {base + "abc?k=" + f.key, http.StatusNotFound},
 		"file of other protocol": {"/p/" + unknownNumber + "/anexos/" + itoa(f.publicFile) + "?k=" + f.key, http.StatusNotFound},
 	} {
 		res := get(t, h, tc.target)
 		if tc.status != 0 && res.Status != tc.status {
 			t.Errorf("%s: status %d, want %d", name, res.Status, tc.status)
+		}
+		if res.Status != refusal.Status || res.Body != refusal.Body {
+			t.Errorf("%s: the refusal differs from a wrong key's (%d)", name, res.Status)
 		}
 		if res.Status == http.StatusOK || strings.Contains(res.Body, "%PDF") {
 			t.Errorf("%s: the file was served", name)
