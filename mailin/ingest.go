@@ -127,7 +127,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	}
 	if !tooLarge {
 		in.FullText = m.Text
-		in.Text = ExtractReply(m.Text)
+		in.Text = stepText(m)
 		in.CommandText = CommandText(m)
 		in.HTML = m.HTML
 		for _, a := range m.Attachments {

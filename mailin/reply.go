@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -135,6 +136,30 @@ func SplitReply(text string) Reply {
 	return Reply{Text: reply, Top: top, Cut: reply != whole}
 }
 
+// forwardSubjectRe is a subject whose first prefix says the message is a
+// forward: Fwd/Fw (en), ENC (pt), RV (es), TR (fr), WG (de), I (it),
+// Doorst (nl), PD (pl), VB (sv), VL (fi), İLT (tr), ПЕР/Пересл (ru),
+// 转发/轉寄 (zh). Reply prefixes (Re, RES, AW, SV, VS …) are not.
+var forwardSubjectRe = regexp.MustCompile(`(?i)^\s*(?:fwd|fw|enc|rv|tr|wg|i|doorst|pd|vb|vl|i̇lt|ilt|пер|пересл|转发|轉寄|轉發)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]`)
+
+// ForwardedSubject reports whether subject starts with a forward prefix
+// (see forwardSubjectRe): the message forwards another one, whose headers
+// and text are the sender's content even without a forward separator
+// (Outlook puts only a header block above the forwarded text).
+func ForwardedSubject(subject string) bool {
+	return forwardSubjectRe.MatchString(subject)
+}
+
+// stepText returns the text a step stores for m: the new text of a reply,
+// or the whole text when m forwards a message (ForwardedSubject).
+func stepText(m *Message) string {
+	r := SplitReply(m.Text)
+	if r.Cut && !r.Forwarded && ForwardedSubject(m.Subject) {
+		return joinTrimmed(splitLines(m.Text))
+	}
+	return r.Text
+}
+
 // nextStart returns the start of cuts[i], or n when there is none.
 func nextStart(cuts []cut, i, n int) int {
 	if i < len(cuts) {
@@ -156,7 +181,7 @@ func answerBelow(lines []string, from, to int) bool {
 	for i < to && (lines[i] == "" || isQuoted(lines[i])) {
 		i++
 	}
-	return i < to && !isSignatureStart(lines, i)
+	return i < to && !isSignature(lines[i])
 }
 
 // dropLeadingQuote removes the quoted block a segment below a cut starts
@@ -567,11 +592,6 @@ func splitSharedAttributions(lines []string) []string {
 		return lines
 	}
 	return out
-}
-
-// isSignatureStart reports whether an unquoted line i starts a signature.
-func isSignatureStart(lines []string, i int) bool {
-	return isSignature(lines[i])
 }
 
 // isSignature reports whether an unquoted line starts a signature: "-- "

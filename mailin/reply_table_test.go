@@ -612,3 +612,30 @@ func BenchmarkSplitReplyHostile(b *testing.B) {
 		}
 	}
 }
+
+// TestStepTextForward checks that a forward without a forward separator
+// (Outlook: a header block only) keeps the forwarded message when the
+// subject says it is a forward, and that replies are still cut.
+func TestStepTextForward(t *testing.T) {
+	t.Parallel()
+	body := "Para conhecimento.\n\n________________________________\nDe: Marta Souza <marta@example.com.br>\n" +
+		"Enviado: sexta-feira, 4 de outubro de 2024 09:12\nPara: atendimento@example.com.br\nAssunto: vazamento\n\nHá um vazamento na rua.\n"
+	tests := []struct {
+		subject string
+		keep    bool
+	}{
+		{"ENC: vazamento", true}, {"FW: leak", true}, {"Fwd: leak", true}, {"WG: Leck", true}, {"TR: fuite", true},
+		{"RV: fuga", true}, {"I: perdita", true}, {"Doorst: lek", true}, {"PD: wyciek", true}, {"转发: 漏水", true},
+		{"RES: ENC: vazamento", false}, {"Re: Fwd: leak", false}, {"AW: WG: Leck", false}, {"vazamento", false},
+		{"Encontro amanhã", false}, {"Informe: vazamento", false},
+	}
+	for _, tt := range tests {
+		got := stepText(&Message{Subject: tt.subject, Text: body})
+		if kept := strings.Contains(got, "Há um vazamento na rua."); kept != tt.keep {
+			t.Errorf("subject %q: forwarded text kept = %v, want %v\n%s", tt.subject, kept, tt.keep, got)
+		}
+		if !strings.Contains(got, "Para conhecimento.") {
+			t.Errorf("subject %q: the sender's own text was lost: %q", tt.subject, got)
+		}
+	}
+}
