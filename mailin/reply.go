@@ -86,9 +86,10 @@ func ExtractReply(text string) string {
 // from every line; every line of Text is a line, or the start of a line
 // (rule 2, an attribution sharing its line), of the input.
 func SplitReply(text string) Reply {
-	lines := splitSharedAttributions(splitLines(text))
+	original := splitLines(text)
+	lines, shared := splitSharedAttributions(original)
 	whole := joinTrimmed(lines)
-	cuts := findCuts(lines)
+	cuts := findCutsShared(lines, shared)
 	if fwd := forwardLine(lines); fwd >= 0 && (len(cuts) == 0 || fwd < cuts[0].start) {
 		top := cleanSegment(lines[:fwd])
 		return Reply{Text: whole, Top: top, Forwarded: true}
@@ -126,7 +127,7 @@ func SplitReply(text string) Reply {
 	reply := strings.Join(parts, "\n\n")
 	if reply == "" {
 		var kept []string
-		for _, l := range lines {
+		for _, l := range original {
 			if !isQuoted(l) {
 				kept = append(kept, l)
 			}
@@ -260,9 +261,16 @@ type cut struct {
 
 // findCuts returns the cuts of lines in order, without overlaps.
 func findCuts(lines []string) []cut {
+	return findCutsShared(lines, nil)
+}
+
+// findCutsShared is findCuts on lines where splitSharedAttributions split
+// the lines before the indexes in shared: the reply part of such a line
+// never starts an attribution joined with the attribution after it.
+func findCutsShared(lines []string, shared map[int]bool) []cut {
 	var cuts []cut
 	for i := 0; i < len(lines); i++ {
-		if c, ok := cutAt(lines, i); ok {
+		if c, ok := cutAt(lines, i, shared[i+1]); ok {
 			cuts = append(cuts, c)
 			i = c.end - 1
 		}
@@ -270,8 +278,9 @@ func findCuts(lines []string) []cut {
 	return cuts
 }
 
-// cutAt returns the cut starting at line i, if any.
-func cutAt(lines []string, i int) (cut, bool) {
+// cutAt returns the cut starting at line i, if any; replyPart says line i
+// is the reply part of a line split before an attribution.
+func cutAt(lines []string, i int, replyPart bool) (cut, bool) {
 	line := lines[i]
 	if isMarker(line) {
 		return cut{i, i + 1, cutMarker}, true
@@ -299,6 +308,9 @@ func cutAt(lines []string, i int) (cut, bool) {
 	}
 	if isHeaderBlock(lines, i) {
 		return cut{i, blockEnd(lines, i), cutHeaders}, true
+	}
+	if replyPart {
+		return cut{}, false
 	}
 	if end := attributionEnd(lines, i); end > i {
 		return cut{i, end, cutAttribution}, true
@@ -550,9 +562,12 @@ func quoteFollows(lines []string, i int) bool {
 
 // splitSharedAttributions splits a line whose end starts an attribution
 // ("Thanks! On Mon, 1 Jun 2020 at 10:00, Bob <bob@example.com> wrote:")
-// into the reply and the attribution, so the reply is kept.
-func splitSharedAttributions(lines []string) []string {
+// into the reply and the attribution, so the reply is kept. It returns the
+// new lines and the indexes of the attribution parts (nil when nothing was
+// split).
+func splitSharedAttributions(lines []string) ([]string, map[int]bool) {
 	var out []string
+	var shared map[int]bool // indexes in out of attributions split off a reply
 	changed := false
 	for i, l := range lines {
 		if l == "" || isQuoted(l) || len(l) > maxCheckedLine || !sharedStartRe.MatchString(l) {
@@ -586,12 +601,16 @@ func splitSharedAttributions(lines []string) []string {
 			out = append(out, lines[:i]...)
 			changed = true
 		}
+		if shared == nil {
+			shared = map[int]bool{}
+		}
 		out = append(out, strings.TrimRight(l[:split], " \t-=_*"), l[split:])
+		shared[len(out)-1] = true
 	}
 	if !changed {
-		return lines
+		return lines, nil
 	}
-	return out
+	return out, shared
 }
 
 // isSignature reports whether an unquoted line starts a signature: "-- "

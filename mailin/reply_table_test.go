@@ -293,6 +293,13 @@ var specialRows = []replyRow{
 		top:  "Great, thanks!",
 	},
 	{
+		name: "reply of digits shares the line with the attribution",
+		in:   "12345 On Mon, 1 Jan 2024 at 10:00, Bob <bob@example.com> wrote:\n> old text\n",
+		keep: []string{"12345"},
+		gone: []string{"Bob", "old text"},
+		top:  "12345",
+	},
+	{
 		name: "reply shares the line with a wrapped attribution",
 		in:   "Recebido, obrigado. Em sex., 4 de out. de 2024 às 09:12, Atendimento <\natendimento@example.com.br> escreveu:\n> texto antigo\n",
 		keep: []string{"Recebido, obrigado."},
