@@ -71,6 +71,7 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 	kind, value := ClassifySearch(q.Q)
 	var a args
 	where := []string{ScopeOf(st).sql(&a, "p.unit_id")}
+	with, from := "", "protocols p"
 	switch kind {
 	case SearchNumber:
 		where = append(where, "p.number = "+a.add(value))
@@ -80,11 +81,15 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 		v := a.add(value)
 		where = append(where, "p.id IN (SELECT protocol_id FROM participants WHERE email = "+v+" OR reply_to = "+v+")")
 	case SearchWords:
+		// The matches are gathered first (each table through its GIN
+		// index), then joined to protocols: left to itself the planner may
+		// walk every protocol newest first looking for the few of one unit.
 		v := a.add(value)
-		where = append(where, `p.id IN (
-			SELECT id FROM protocols WHERE to_tsvector('tramita_pt', subject) @@ websearch_to_tsquery('tramita_pt', `+v+`)
-			UNION SELECT protocol_id FROM steps WHERE to_tsvector('tramita_pt', text) @@ websearch_to_tsquery('tramita_pt', `+v+`)
-			UNION SELECT protocol_id FROM participants WHERE to_tsvector('tramita_names', name) @@ websearch_to_tsquery('tramita_names', `+v+`))`)
+		with = `WITH m AS MATERIALIZED (
+			SELECT id FROM protocols WHERE to_tsvector('tramita_pt', subject) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
+			UNION SELECT protocol_id FROM steps WHERE to_tsvector('tramita_pt', text) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
+			UNION SELECT protocol_id FROM participants WHERE to_tsvector('tramita_names', name) @@ websearch_to_tsquery('tramita_names', ` + v + `)) `
+		from = "m JOIN protocols p ON p.id = m.id"
 	}
 	if q.TypeCode != "" {
 		where = append(where, "t.code = "+a.add(strings.ToUpper(q.TypeCode)))
@@ -104,7 +109,7 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 	if hasAfter {
 		where = append(where, "p.id < "+a.add(after.id))
 	}
-	sql := "SELECT " + listColumns + " FROM protocols p" + listJoins + " WHERE " + strings.Join(where, " AND ") +
+	sql := with + "SELECT " + listColumns + " FROM " + from + listJoins + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY p.id DESC LIMIT " + a.add(limit+1)
 	rows, err := s.pool.Query(ctx, sql, a...)
 	if err != nil {
