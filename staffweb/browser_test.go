@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 	"github.com/tramita/tramita/internal/browsertest"
 	"github.com/tramita/tramita/staffweb"
 )
@@ -81,8 +82,24 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after the form: unit %s deadline %v %v", v.Unit, v.Deadline, err)
 	}
 
-	// Saúde, as an admin (a password-only admin cannot sign in: TOTP).
-	if _, err := s.svc.SetStaffTOTP(context.Background(), carla); err != nil {
+	// Saúde, as an admin (an admin signs in by password only with TOTP).
+	key, err := s.svc.SetStaffTOTP(context.Background(), carla)
+	if err != nil {
 		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(key.Secret(), s.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab = b.Tab(t, browsertest.Desktop)
+	browsertest.Open(t, tab, s.srv.URL+"/gestao/entrar")
+	browsertest.Do(t, tab, "signing in as the admin",
+		chromedp.SetValue(chromedp.ID("email"), carla),
+		chromedp.SetValue(chromedp.ID("senha"), pass),
+		chromedp.SetValue(chromedp.ID("codigo"), code),
+		chromedp.Click(chromedp.CSS(`section[aria-labelledby="t-senha"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	if text := b.Check(t, s.srv.URL+"/gestao/saude", "saude"); !strings.Contains(text, "Mensagens não processadas") {
+		t.Errorf("saude: %s", text)
 	}
 }
