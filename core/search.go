@@ -82,14 +82,17 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 		where = append(where, "p.id IN (SELECT protocol_id FROM participants WHERE email = "+v+" OR reply_to = "+v+")")
 	case SearchWords:
 		// The matches are gathered first (each table through its GIN
-		// index), then joined to protocols: left to itself the planner may
+		// index), then each is looked up: left to itself the planner may
 		// walk every protocol newest first looking for the few of one unit.
 		v := a.add(value)
 		with = `WITH m AS MATERIALIZED (
 			SELECT id FROM protocols WHERE to_tsvector('tramita_pt', subject) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
 			UNION SELECT protocol_id FROM steps WHERE to_tsvector('tramita_pt', text) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
 			UNION SELECT protocol_id FROM participants WHERE to_tsvector('tramita_names', name) @@ websearch_to_tsquery('tramita_names', ` + v + `)) `
-		from = "m JOIN protocols p ON p.id = m.id"
+		// OFFSET 0 keeps the lookup of each match a nested loop: the
+		// planner cannot estimate the CTE and otherwise merge-joins it
+		// with a backward walk of every protocol.
+		from = "m CROSS JOIN LATERAL (SELECT * FROM protocols pp WHERE pp.id = m.id OFFSET 0) p"
 	}
 	if q.TypeCode != "" {
 		where = append(where, "t.code = "+a.add(strings.ToUpper(q.TypeCode)))
