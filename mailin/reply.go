@@ -631,8 +631,14 @@ func isPhoneSignature(line string) bool {
 	if l == "" || len(l) > 300 {
 		return false
 	}
-	l = markdownLinkRe.ReplaceAllString(l, "$1")
-	l = strings.TrimSpace(trailingLinkRe.ReplaceAllString(l, ""))
+	// The link patterns run only on lines that can hold a link: they scan
+	// from every position, and this runs on every line of every message.
+	if strings.Contains(l, "](") {
+		l = markdownLinkRe.ReplaceAllString(l, "$1")
+	}
+	if strings.Contains(l, "http") || strings.Contains(l, "www.") { // trailingLinkRe is case-sensitive
+		l = strings.TrimSpace(trailingLinkRe.ReplaceAllString(l, ""))
+	}
 	l = strings.Trim(l, "()<>[]*_ ")
 	if l == "" || utf8.RuneCountInString(l) > 80 || len(strings.Fields(l)) > 10 {
 		return false

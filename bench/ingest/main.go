@@ -41,6 +41,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -68,6 +69,7 @@ func main() {
 	bin := flag.String("bin", "", "tramita binary for the per-process figure (empty: build one; \"none\": skip that figure)")
 	execWorkers := flag.String("exec-workers", "1,4", "concurrent `tramita ingest` processes (and psql processes), comma-separated")
 	execDuration := flag.Duration("exec-duration", 8*time.Second, "length of each per-process run")
+	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the whole run to this file (go tool pprof)")
 	counter := flag.Bool("counter", true, "also run a second pgbench baseline that takes a gapless counter (UPDATE of one row) before the INSERT, as protocol numbering does")
 	flag.Parse()
 	dbURL := os.Getenv("DATABASE_URL")
@@ -88,7 +90,18 @@ func main() {
 	if clientBinary("pgbench") == "" {
 		log.Fatal("pgbench is not installed (Debian package postgresql-client; bench/ingest/run installs it)")
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(dbURL, ws, *duration, *rounds, *size, *bin, ews, *execDuration, *counter); err != nil {
+		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
 }
