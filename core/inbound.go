@@ -54,6 +54,10 @@ const RuleSession = "session"
 type Inbound struct {
 	Raw    []byte // every byte received
 	Source Source
+	// Org is the organization the caller read the message against (intake
+	// classifies with it); Ingest then uses it instead of reading it
+	// again. nil: Ingest reads it in its transaction.
+	Org *Organization `json:"-"`
 
 	MessageID  string    // without angle brackets; "" when absent
 	References []string  // In-Reply-To and References, without angle brackets

@@ -48,6 +48,9 @@ type ingestTx struct {
 	// ccCapped is how many Cc recipients of an opening were past
 	// MaxCcParticipants (recorded inactive, not mailed).
 	ccCapped int
+	// outcomeRecorded: the raw message's outcome is stored already
+	// (recordOutcome), before the protocol's number was taken.
+	outcomeRecorded bool
 }
 
 // Ingest stores one incoming message and everything it causes, in one
@@ -60,9 +63,14 @@ func (s *Service) Ingest(ctx context.Context, in Inbound) (IngestResult, error) 
 	in.dbText()
 	var res IngestResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		org, err := loadOrganization(ctx, tx)
-		if err != nil {
-			return err
+		var org Organization
+		if in.Org != nil {
+			org = *in.Org
+		} else {
+			var err error
+			if org, err = loadOrganization(ctx, tx); err != nil {
+				return err
+			}
 		}
 		it := &ingestTx{s: s, tx: tx, org: org, in: &in, now: s.now()}
 		if err := it.run(ctx); err != nil {
@@ -128,11 +136,25 @@ func (it *ingestTx) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if it.outcomeRecorded {
+		return nil
+	}
 	_, err = it.tx.Exec(ctx, `UPDATE raw_messages SET outcome = $2, reason = $3, protocol_id = (SELECT id FROM protocols WHERE number = nullif($4, ''))
 		WHERE id = $1`, it.rawID, it.result.Outcome, it.result.Reason, it.result.Protocol)
 	if err != nil {
 		return fmt.Errorf("recording outcome: %w", err)
 	}
+	return nil
+}
+
+// recordOutcome stores the result's outcome and reason on the raw message,
+// with the protocol it went to; run then does not.
+func (it *ingestTx) recordOutcome(ctx context.Context, protocolID int64) error {
+	if _, err := it.tx.Exec(ctx, `UPDATE raw_messages SET outcome = $2, reason = $3, protocol_id = $4 WHERE id = $1`,
+		it.rawID, it.result.Outcome, it.result.Reason, protocolID); err != nil {
+		return fmt.Errorf("recording outcome: %w", err)
+	}
+	it.outcomeRecorded = true
 	return nil
 }
 
@@ -151,6 +173,9 @@ func (it *ingestTx) duplicate(ctx context.Context, ident []byte) error {
 	return nil
 }
 
+// ackCountSQL counts the acknowledgements sent to $1 since $2.
+const ackCountSQL = `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2`
+
 // ackLimited reports whether addr already got AckLimit acknowledgements in
 // the hour before now (a per-sender cap against mail loops and floods).
 func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
@@ -158,8 +183,7 @@ func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
 		return false, nil
 	}
 	var n int
-	err := it.tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2`,
-		addr, it.now.Add(-time.Hour)).Scan(&n)
+	err := it.tx.QueryRow(ctx, ackCountSQL, addr, it.now.Add(-time.Hour)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("counting acknowledgements: %w", err)
 	}
@@ -348,17 +372,8 @@ func (it *ingestTx) createProtocol(ctx context.Context, db DBTX, ty ProtocolType
 	if err != nil {
 		return protocolRow{}, "", nil, err
 	}
-	subject := strings.TrimSpace(it.in.Subject)
-	if subject == "" {
-		subject = "(sem assunto)"
-	}
-	var deadline *time.Time
-	if ty.Deadline != "" {
-		if d, err := ParseDuration(ty.Deadline); err == nil {
-			due := NewCalendar(it.org).Due(it.now, d)
-			deadline = &due
-		}
-	}
+	subject := it.openingSubject()
+	deadline := it.typeDeadline(ty)
 	p := protocolRow{Number: num.String(), Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
 	key := NewAccessKey()
 	err = db.QueryRow(ctx, `
@@ -385,20 +400,46 @@ func setOpeningDeadline(ctx context.Context, db DBTX, protocolID, stepID int64, 
 	return nil
 }
 
-// open creates a new protocol from the message.
+// open creates a new protocol from the message. The number is taken last:
+// the requester, the opening step, its files and the notifications are
+// written first under an id from the protocols sequence (the foreign keys
+// to protocols are checked at commit, migration 012), then the yearly
+// counter row is taken and the protocol inserted, and the transaction
+// commits. The counter row stays locked from that statement to commit
+// (gapless numbers, DESIGN.md "Numbers"), so concurrent openings queue
+// for two statements instead of the whole opening. What the opening needs
+// to know first (type, id, acknowledgements already sent) is read in one
+// round trip.
 func (it *ingestTx) open(ctx context.Context) error {
 	in := it.in
 	if in.From.Email == "" {
 		return fmt.Errorf("%w: message has no usable From address", ErrUnprocessable)
 	}
-	ty, err := it.routeType(ctx)
-	if err != nil {
-		return err
+	var ty ProtocolType
+	var routeErr error
+	var protocolID int64
+	acks := -1
+	b := &pgx.Batch{}
+	b.Queue(`SET CONSTRAINTS ALL DEFERRED`)
+	it.queueRouteType(b, &ty, &routeErr)
+	b.Queue(`SELECT nextval(pg_get_serial_sequence('protocols', 'id'))`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&protocolID)
+	})
+	if it.s.cfg.AckLimit >= 0 {
+		b.Queue(ackCountSQL, it.answerAddress(), it.now.Add(-time.Hour)).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&acks)
+		})
 	}
-	p, _, deadline, err := it.createProtocol(ctx, it.tx, ty)
-	if err != nil {
-		return err
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("starting the opening: %w", err)
 	}
+	if routeErr != nil {
+		return routeErr
+	}
+	p := protocolRow{ID: protocolID, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
+	deadline := it.typeDeadline(ty)
+
+	// The requester and the Cc'd addresses, in one statement.
 	var replyTo *string
 	if len(in.ReplyTo) > 0 && !strings.EqualFold(in.ReplyTo[0].Email, in.From.Email) {
 		r := strings.ToLower(in.ReplyTo[0].Email)
@@ -415,9 +456,6 @@ func (it *ingestTx) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := setOpeningDeadline(ctx, it.tx, p.ID, stepID, ty, deadline); err != nil {
-		return err
-	}
 	it.result.Outcome = OutcomeCreated
 	it.result.Reason = "new protocol of type " + ty.Code
 	if it.ccCapped > 0 {
@@ -425,18 +463,61 @@ func (it *ingestTx) open(ctx context.Context) error {
 	}
 	// The acknowledgement carries the access key: requester only (Cc'd
 	// participants never get it).
-	limited, err := it.ackLimited(ctx, it.answerAddress())
-	if err != nil {
-		return err
-	}
-	if limited {
+	if acks >= 0 && acks >= it.s.cfg.AckLimit {
 		it.result.Reason += fmt.Sprintf("; not acknowledged: %s already got %d acknowledgements in the last hour", it.answerAddress(), it.s.cfg.AckLimit)
-		it.s.log.Warn("acknowledgement limit reached", "protocol", p.Number, "limit", it.s.cfg.AckLimit)
+		it.s.log.Warn("acknowledgement limit reached", "protocol_id", p.ID, "limit", it.s.cfg.AckLimit)
 	} else if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
 		return err
 	}
-	return it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
-		Data: map[string]any{"event": "opened"}})
+	if err := it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
+		Data: map[string]any{"event": "opened"}}); err != nil {
+		return err
+	}
+	if err := it.recordOutcome(ctx, p.ID); err != nil {
+		return err
+	}
+	// Last: the number, and the protocol row all the above points at.
+	num, err := allocateNumber(ctx, it.tx, it.org.NUPUnit, it.now.In(it.org.Location()).Year())
+	if err != nil {
+		return err
+	}
+	var deadlineBusiness bool
+	if deadline != nil {
+		d, _ := ParseDuration(ty.Deadline) // parsed already: deadline is set
+		deadlineBusiness = d.Unit == UnitBusinessDays
+	}
+	if _, err := it.tx.Exec(ctx, `
+		INSERT INTO protocols (id, number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline,
+			deadline_step_id, deadline_business)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, CASE WHEN $10::timestamptz IS NOT NULL THEN $11::bigint END, $12)`,
+		p.ID, num.String(), num.Year, num.Seq, NewAccessKey(), ty.ID, ty.UnitID, it.openingSubject(), it.now, deadline,
+		stepID, deadlineBusiness); err != nil {
+		return fmt.Errorf("creating protocol: %w", err)
+	}
+	it.result.Protocol = num.String()
+	return nil
+}
+
+// openingSubject is the subject of a protocol opened by the message:
+// "(sem assunto)" when it has none.
+func (it *ingestTx) openingSubject() string {
+	if s := strings.TrimSpace(it.in.Subject); s != "" {
+		return s
+	}
+	return "(sem assunto)"
+}
+
+// typeDeadline is the type's default deadline counted from now, or nil.
+func (it *ingestTx) typeDeadline(ty ProtocolType) *time.Time {
+	if ty.Deadline == "" {
+		return nil
+	}
+	d, err := ParseDuration(ty.Deadline)
+	if err != nil {
+		return nil
+	}
+	due := NewCalendar(it.org).Due(it.now, d)
+	return &due
 }
 
 // answerAddress is where answers to the sender go: its Reply-To, else From.
@@ -510,30 +591,44 @@ func IsOwnAddress(org Organization, addr string) bool {
 	return ok && d == domain && strings.HasPrefix(l, local+"+")
 }
 
-// routeType picks the protocol type from the addresses the mail was sent
-// to; mail to the plain service address gets the default type.
-func (it *ingestTx) routeType(ctx context.Context) (ProtocolType, error) {
-	var ty ProtocolType
-	var deadline *string
+// routeTypeSQL picks the protocol type from the addresses the mail was
+// sent to; mail to the plain service address gets the default type.
+const routeTypeSQL = `
+	SELECT id, code, unit_id, coalesce(deadline, '') FROM protocol_types
+	WHERE active
+	ORDER BY (addresses && $1::text[]) DESC, (code = coalesce($2, 'OUTROS')) DESC, position
+	LIMIT 1`
+
+// queueRouteType queues routeTypeSQL on b: its result goes to ty, or to
+// *routeErr (ErrUnprocessable when there is no active type).
+func (it *ingestTx) queueRouteType(b *pgx.Batch, ty *ProtocolType, routeErr *error) {
 	rcpts := make([]string, 0, len(it.in.Recipients))
 	for _, r := range it.in.Recipients {
 		rcpts = append(rcpts, strings.ToLower(r))
 	}
-	err := it.tx.QueryRow(ctx, `
-		SELECT id, code, unit_id, deadline FROM protocol_types
-		WHERE active
-		ORDER BY (addresses && $1::text[]) DESC, (code = coalesce($2, 'OUTROS')) DESC, position
-		LIMIT 1`, rcpts, it.defaultTypeCode()).Scan(&ty.ID, &ty.Code, &ty.UnitID, &deadline)
-	if isNoRows(err) {
-		return ty, fmt.Errorf("%w: no active protocol type; apply an organization file", ErrUnprocessable)
-	}
-	if err != nil {
+	b.Queue(routeTypeSQL, rcpts, it.defaultTypeCode()).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&ty.ID, &ty.Code, &ty.UnitID, &ty.Deadline)
+		switch {
+		case isNoRows(err):
+			*routeErr = fmt.Errorf("%w: no active protocol type; apply an organization file", ErrUnprocessable)
+		case err != nil:
+			*routeErr = fmt.Errorf("routing by type: %w", err)
+		}
+		return nil
+	})
+}
+
+// routeType picks the protocol type from the addresses the mail was sent
+// to (routeTypeSQL).
+func (it *ingestTx) routeType(ctx context.Context) (ProtocolType, error) {
+	var ty ProtocolType
+	var routeErr error
+	b := &pgx.Batch{}
+	it.queueRouteType(b, &ty, &routeErr)
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
 		return ty, fmt.Errorf("routing by type: %w", err)
 	}
-	if deadline != nil {
-		ty.Deadline = *deadline
-	}
-	return ty, nil
+	return ty, routeErr
 }
 
 func (it *ingestTx) defaultTypeCode() *string {

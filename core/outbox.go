@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,57 +58,47 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 	if err != nil {
 		return false, fmt.Errorf("queueing %s: encoding data: %w", n.Kind, err)
 	}
-	status := DeliveryQueued
-	if n.ProtocolID != 0 {
-		// Thread under the last mail of this protocol to the same first
-		// recipient, else under the message that opened the protocol.
-		err = tx.QueryRow(ctx, `
-			SELECT coalesce(
-				(SELECT message_id FROM notifications WHERE protocol_id = $1 AND $2 = ANY(to_addrs) ORDER BY id DESC LIMIT 1),
-				(SELECT r.message_id FROM steps s JOIN raw_messages r ON r.id = s.raw_message_id
-				  WHERE s.protocol_id = $1 AND s.n = 1 AND r.message_id IS NOT NULL),
-				'')`, n.ProtocolID, n.To[0]).Scan(&n.InReplyTo)
-		if err != nil {
-			return false, fmt.Errorf("queueing %s: finding thread: %w", n.Kind, err)
-		}
-		// Held when every recipient is failing on the protocol, the rule
-		// the claim applies (holdFailing); otherwise the claim skips the
-		// failing ones and sends to the rest.
-		var allFailing bool
-		err = tx.QueryRow(ctx, `SELECT bool_and(EXISTS (SELECT 1 FROM participants
-				WHERE protocol_id = $1 AND (email = a OR reply_to = a) AND failing_since IS NOT NULL))
-			FROM unnest($2::text[]) AS a`, n.ProtocolID, append(slices.Clip(n.To), n.Cc...)).Scan(&allFailing)
-		if err != nil {
-			return false, fmt.Errorf("queueing %s: checking failing recipients: %w", n.Kind, err)
-		}
-		if allFailing {
-			status = DeliveryHeld
-		}
-	}
 	if n.Cc == nil {
 		n.Cc = []string{}
 	}
+	// One statement, one round trip: the thread (the last mail of this
+	// protocol to the same first recipient, else the message that opened
+	// it), whether every recipient is failing on the protocol (then the
+	// notification is held, the rule the claim applies, holdFailing;
+	// otherwise the claim skips the failing ones and sends to the rest),
+	// the row, and its Message-ID in the message index.
 	err = tx.QueryRow(ctx, `
-		INSERT INTO notifications (kind, protocol_id, step_id, raw_message_id, to_addrs, cc_addrs, staff_id, unit_id,
-			message_id, in_reply_to, data, status, dedupe_key, created_at)
-		VALUES ($1, nullif($2, 0), nullif($3, 0), nullif($4, 0), $5, $6, nullif($7, 0), nullif($8, 0), $9, nullif($10, ''), $11, $12,
-			nullif($13, ''), coalesce($14, now()))
-		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`,
+		WITH ctx AS (
+			SELECT CASE WHEN $2::bigint = 0 THEN '' ELSE coalesce(
+					(SELECT message_id FROM notifications WHERE protocol_id = $2 AND ($5::text[])[1] = ANY(to_addrs) ORDER BY id DESC LIMIT 1),
+					(SELECT r.message_id FROM steps s JOIN raw_messages r ON r.id = s.raw_message_id
+					  WHERE s.protocol_id = $2 AND s.n = 1 AND r.message_id IS NOT NULL),
+					'') END AS irt,
+				$2 <> 0 AND coalesce((SELECT bool_and(EXISTS (SELECT 1 FROM participants
+						WHERE protocol_id = $2 AND (email = a OR reply_to = a) AND failing_since IS NOT NULL))
+					FROM unnest($5::text[] || $6::text[]) AS a), false) AS held
+		), ins AS (
+			INSERT INTO notifications (kind, protocol_id, step_id, raw_message_id, to_addrs, cc_addrs, staff_id, unit_id,
+				message_id, in_reply_to, data, status, dedupe_key, created_at)
+			SELECT $1::text, nullif($2, 0), nullif($3::bigint, 0), nullif($4::bigint, 0), $5::text[], $6::text[], nullif($7::bigint, 0),
+				nullif($8::bigint, 0), $9::text, nullif(irt, ''), $10::jsonb, CASE WHEN held THEN 'held' ELSE 'queued' END,
+				nullif($11::text, ''), coalesce($12::timestamptz, now())
+			FROM ctx
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING id, coalesce(in_reply_to, '') AS irt
+		), idx AS (
+			INSERT INTO message_index (message_id, protocol_id, direction, step_id)
+			SELECT $9, $2, 'out', nullif($3, 0) FROM ins WHERE $2 <> 0
+			ON CONFLICT DO NOTHING
+		)
+		SELECT id, irt FROM ins`,
 		n.Kind, n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc, n.StaffID, n.UnitID,
-		n.MessageID, n.InReplyTo, data, status, n.DedupeKey, nullTime(n.At)).Scan(&n.ID)
+		n.MessageID, data, n.DedupeKey, nullTime(n.At)).Scan(&n.ID, &n.InReplyTo)
 	if err != nil {
 		if isNoRows(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("queueing %s: %w", n.Kind, err)
-	}
-	if n.ProtocolID != 0 {
-		_, err = tx.Exec(ctx, `INSERT INTO message_index (message_id, protocol_id, direction, step_id)
-			VALUES ($1, $2, 'out', nullif($3, 0)) ON CONFLICT DO NOTHING`, n.MessageID, n.ProtocolID, n.StepID)
-		if err != nil {
-			return false, fmt.Errorf("queueing %s: indexing Message-ID: %w", n.Kind, err)
-		}
 	}
 	return true, nil
 }

@@ -74,14 +74,32 @@ func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp st
 	}
 	var n int
 	var stepID int64
+	// The step, its Message-ID in the index (for threading) and the
+	// protocol's updated_at in one statement. A bare step (caused by a
+	// command) carries neither; auto-replies and bounces do not count as
+	// activity.
+	messageID := in.MessageID
+	if sp.bare {
+		messageID = ""
+	}
+	touch := !sp.bare && sp.kind != StepAutoReply && sp.kind != StepBounce
 	err := db.QueryRow(ctx, `
-		INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
-			visibility, text, full_text, html, deadline, raw_message_id)
-		VALUES ($1, (SELECT coalesce(max(n), 0) + 1 FROM steps WHERE protocol_id = $1), $2, $3, $4, $5, nullif($6, 0),
-			nullif($7, 0), nullif($8, 0), $9, $10, $11, '', $12, $13)
-		RETURNING id, n`,
+		WITH s AS (
+			INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
+				visibility, text, full_text, html, deadline, raw_message_id)
+			VALUES ($1, (SELECT coalesce(max(n), 0) + 1 FROM steps WHERE protocol_id = $1), $2, $3, $4, $5, nullif($6, 0),
+				nullif($7, 0), nullif($8, 0), $9, $10, $11, '', $12, $13)
+			RETURNING id, n
+		), idx AS (
+			INSERT INTO message_index (message_id, protocol_id, direction, step_id)
+			SELECT $14, $1, 'in', id FROM s WHERE $14 <> ''
+			ON CONFLICT DO NOTHING
+		), touched AS (
+			UPDATE protocols SET updated_at = $3 WHERE id = $1 AND $15
+		)
+		SELECT id, n FROM s`,
 		p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
-		sp.visibility, text, fullText, sp.deadline, it.rawID).Scan(&stepID, &n)
+		sp.visibility, text, fullText, sp.deadline, it.rawID, messageID, touch).Scan(&stepID, &n)
 	if err != nil {
 		return 0, fmt.Errorf("adding %s step: %w", sp.kind, err)
 	}
@@ -100,17 +118,6 @@ func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp st
 	if html != "" {
 		if _, err := db.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, stepID, html); err != nil {
 			return 0, fmt.Errorf("saving HTML of step: %w", err)
-		}
-	}
-	if in.MessageID != "" {
-		if _, err := db.Exec(ctx, `INSERT INTO message_index (message_id, protocol_id, direction, step_id) VALUES ($1, $2, 'in', $3)
-			ON CONFLICT DO NOTHING`, in.MessageID, p.ID, stepID); err != nil {
-			return 0, fmt.Errorf("indexing Message-ID: %w", err)
-		}
-	}
-	if sp.kind != StepAutoReply && sp.kind != StepBounce {
-		if _, err := db.Exec(ctx, `UPDATE protocols SET updated_at = $2 WHERE id = $1`, p.ID, it.now); err != nil {
-			return 0, fmt.Errorf("touching protocol: %w", err)
 		}
 	}
 	it.result.Protocol, it.result.Step = p.Number, n

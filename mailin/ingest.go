@@ -82,7 +82,7 @@ func (g *Ingester) Ingest(ctx context.Context, raw []byte, src core.Source) (res
 }
 
 func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byte, src core.Source) (core.Inbound, error) {
-	in := core.Inbound{Raw: raw, Source: src}
+	in := core.Inbound{Raw: raw, Source: src, Org: &org}
 	tooLarge := int64(len(raw)) > g.Core.MaxMessageBytes()
 	var m *Message
 	if tooLarge {
