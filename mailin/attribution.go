@@ -119,7 +119,9 @@ var (
 	// 20.05.2019 kello 10:26:").
 	verbOnRe = regexp.MustCompile(`(?i)(?:wrote|schrieb|escreveu|escribió|a\s+écrit|kirjoitti|skrev|napisał|написал)\s+(?:(?:on|am|em|el|le|den|dnia)\s+\S|\d)`)
 	// prefixRe starts a dated attribution.
-	prefixRe = regexp.MustCompile(`(?i)^(?:` + alternation(attributionPrefixes) + `)\s|^在\s*\d`)
+	// (One ^ in front of the alternation: Go's regexp then tries only
+	// the start of the string; "^a|^b" is tried at every position.)
+	prefixRe = regexp.MustCompile(`(?i)^(?:(?:` + alternation(attributionPrefixes) + `)\s|在\s*\d)`)
 	// dateStartRe is a line starting with a date, a time or a weekday
 	// ("2019/8/21", "14:07, …", "Thu, 26 Jun", "вт, 5 янв.", "søn. 30. apr.").
 	dateStartRe = regexp.MustCompile(`^(?:\d|\p{L}{1,12}\.?,?\s+\d|\p{L}{1,12}\.?,\s)`)

@@ -516,8 +516,9 @@ func attributionEnd(lines []string, i int) int {
 		if joined != "" {
 			// A sentence ends the window, unless the window started as an
 			// attribution does ("… schrieb am So., 23." / "Juni 2024, 21:08:").
+			// (The cheap tests first: abbrevEndRe scans the whole window.)
 			if last, _ := utf8.DecodeLastRuneInString(joined); strings.ContainsRune(".!?", last) &&
-				!(abbrevEndRe.MatchString(joined) && (startsAttribution(joined) || strings.ContainsAny(lines[i], "@<"))) {
+				!((strings.ContainsAny(lines[i], "@<") || startsAttribution(joined)) && abbrevEndRe.MatchString(joined)) {
 				break
 			}
 			joined += " "
