@@ -403,7 +403,7 @@ func setOpeningDeadline(ctx context.Context, db DBTX, protocolID, stepID int64, 
 // open creates a new protocol from the message. The number is taken last:
 // the requester, the opening step, its files and the notifications are
 // written first under an id from the protocols sequence (the foreign keys
-// to protocols are checked at commit, migration 012), then the yearly
+// to protocols are checked at commit, migration 013), then the yearly
 // counter row is taken and the protocol inserted, and the transaction
 // commits. The counter row stays locked from that statement to commit
 // (gapless numbers, DESIGN.md "Numbers"), so concurrent openings queue
