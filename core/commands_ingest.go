@@ -12,7 +12,12 @@ import (
 // Authentication-Results header (RFC 8601). It returns why not, otherwise.
 func (it *ingestTx) authenticated(st *Staff) (bool, string) {
 	if it.in.Match.Rule == "token" && it.in.Match.StaffID == st.ID {
-		return true, "signed staff token"
+		issued := it.in.Match.TokenIssued
+		if issued.IsZero() || it.now.Sub(issued) <= it.s.cfg.StaffTokenLifetime {
+			return true, "signed staff token"
+		}
+		return false, fmt.Sprintf("o endereço de resposta usado foi emitido em %s e vale %d dias; "+
+			"responda a esta mensagem, que traz um endereço novo", issued.Format("02/01/2006"), int(it.s.cfg.StaffTokenLifetime.Hours()/24))
 	}
 	if it.in.Match.Rule == RuleSession && it.in.Match.StaffID == st.ID {
 		return true, "staff site session"

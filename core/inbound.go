@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 // MessageClass says whether an incoming message may be answered (RFC 3834).
 type MessageClass string
 
@@ -42,6 +44,10 @@ type Match struct {
 	ProtocolID int64  // 0: no existing protocol
 	StaffID    int64  // staff member authenticated by a signed staff token; 0 otherwise
 	Rule       string // "token", "references", "subject", "bounce", RuleSession, or "" for no match
+	// TokenIssued is the day the matched token was issued (zero for a
+	// token without a date): a staff token older than
+	// Config.StaffTokenLifetime authenticates nobody.
+	TokenIssued time.Time
 }
 
 // RuleSession is the Match.Rule of an action on the staff site: the staff

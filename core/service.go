@@ -32,6 +32,12 @@ type Config struct {
 	// (TRAMITA_ACK_LIMIT); further new protocols from it are opened but not
 	// acknowledged. Default 5; negative means no limit.
 	AckLimit int
+	// StaffTokenLifetime is how long a staff reply token authenticates
+	// its staff member (TRAMITA_STAFF_TOKEN_DAYS): a reply through an
+	// older one applies nothing; it is kept as a private message and the
+	// staff member gets a fresh notice (with a fresh reply address).
+	// Default 90 days.
+	StaffTokenLifetime time.Duration
 	// MaxAttachments is the most attachments kept from one message, and
 	// the most parts read from one multipart body (TRAMITA_MAX_ATTACHMENTS);
 	// the rest stay in the raw message. Default 2000.
@@ -50,6 +56,9 @@ type Config struct {
 
 // DefaultAckLimit is the default number of acknowledgements per address per hour.
 const DefaultAckLimit = 5
+
+// DefaultStaffTokenLifetime is the default lifetime of a staff reply token.
+const DefaultStaffTokenLifetime = 90 * 24 * time.Hour
 
 // DefaultMaxAttachments is the default attachment limit per message.
 const DefaultMaxAttachments = 2000
@@ -92,6 +101,9 @@ func NewService(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	}
 	if cfg.AckLimit == 0 {
 		cfg.AckLimit = DefaultAckLimit
+	}
+	if cfg.StaffTokenLifetime <= 0 {
+		cfg.StaffTokenLifetime = DefaultStaffTokenLifetime
 	}
 	if cfg.MaxAttachments <= 0 {
 		cfg.MaxAttachments = DefaultMaxAttachments

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Reply token errors. Verify wraps exactly one of them, so callers can tell
@@ -26,8 +27,11 @@ var (
 )
 
 const (
-	tokenVersion = 1
-	tokenTagLen  = 10 // bytes of HMAC-SHA256 kept: 80 bits
+	tokenVersion = 1 // without an issue date (tokens signed before lifetimes existed)
+	// tokenVersionDated carries the day the token was issued, so that a
+	// staff token can expire (Config.StaffTokenLifetime).
+	tokenVersionDated = 2
+	tokenTagLen       = 10 // bytes of HMAC-SHA256 kept: 80 bits
 	// minSecretLen is the shortest secret ParseKeyring accepts, in bytes.
 	minSecretLen = 16
 )
@@ -93,6 +97,29 @@ type TokenClaims struct {
 	ProtocolID int64 // database ID of the protocol the reply belongs to (> 0)
 	StaffID    int64 // database ID of the staff member it was sent to; 0 = not staff
 	KeyID      uint8 // ID of the key that signed it
+	// Issued is the day (UTC midnight) the token was signed by SignAt;
+	// zero for a token signed by Sign (no issue date).
+	Issued time.Time
+}
+
+// SignAt is Sign with the day of issued (UTC) signed into the token
+// (version 2: one more uvarint, the days since 1970-01-01, before the
+// tag), so that Verify reports it and a staff token can be refused once
+// older than its lifetime. Outgoing mail is signed with SignAt.
+func (k *Keyring) SignAt(protocolID, staffID int64, recipient string, issued time.Time) string {
+	if protocolID <= 0 || staffID < 0 {
+		panic(fmt.Sprintf("core: Keyring.SignAt(%d, %d): IDs out of range", protocolID, staffID))
+	}
+	key, ok := k.keys[k.current]
+	if !ok {
+		panic("core: Keyring.SignAt on a keyring without keys (use ParseKeyring)")
+	}
+	day := max(issued.Unix(), 0) / 86400
+	b := tokenHeader(k.current, protocolID, staffID)
+	b[0] = tokenVersionDated
+	b = binary.AppendUvarint(b, uint64(day))
+	b = append(b, tokenTag(key, b, recipient)...)
+	return strings.ToLower(tokenEncoding.EncodeToString(b))
 }
 
 // Sign returns the reply token for protocolID (> 0) and staffID (≥ 0; 0 when
@@ -132,7 +159,7 @@ func (k *Keyring) Verify(token, sender string) (TokenClaims, error) {
 	if err != nil {
 		return TokenClaims{}, fmt.Errorf("%w: not base32", ErrTokenMalformed)
 	}
-	if len(raw) < 2+2+tokenTagLen || raw[0] != tokenVersion {
+	if len(raw) < 2+2+tokenTagLen || (raw[0] != tokenVersion && raw[0] != tokenVersionDated) {
 		return TokenClaims{}, fmt.Errorf("%w: wrong length or version", ErrTokenMalformed)
 	}
 	keyID := raw[1]
@@ -147,12 +174,24 @@ func (k *Keyring) Verify(token, sender string) (TokenClaims, error) {
 		return TokenClaims{}, fmt.Errorf("%w: bad staff ID", ErrTokenMalformed)
 	}
 	rest = rest[n:]
+	var day uint64
+	if raw[0] == tokenVersionDated {
+		day, n = binary.Uvarint(rest)
+		if n <= 0 || day > 1<<32 {
+			return TokenClaims{}, fmt.Errorf("%w: bad issue date", ErrTokenMalformed)
+		}
+		rest = rest[n:]
+	}
 	if len(rest) != tokenTagLen || protocolID == 0 || protocolID > 1<<63-1 || staffID > 1<<63-1 {
 		return TokenClaims{}, fmt.Errorf("%w: bad length or ID", ErrTokenMalformed)
 	}
 	header := raw[:len(raw)-tokenTagLen]
 	// Exactly one encoding per claim set: refuse overlong varints.
 	canonical := tokenHeader(keyID, int64(protocolID), int64(staffID))
+	if raw[0] == tokenVersionDated {
+		canonical[0] = tokenVersionDated
+		canonical = binary.AppendUvarint(canonical, day)
+	}
 	if !hmac.Equal(header, canonical) {
 		return TokenClaims{}, fmt.Errorf("%w: non-canonical encoding", ErrTokenMalformed)
 	}
@@ -163,7 +202,11 @@ func (k *Keyring) Verify(token, sender string) (TokenClaims, error) {
 	if !hmac.Equal(rest, tokenTag(key, header, sender)) {
 		return TokenClaims{}, ErrTokenBadSignature
 	}
-	return TokenClaims{ProtocolID: int64(protocolID), StaffID: int64(staffID), KeyID: keyID}, nil
+	claims := TokenClaims{ProtocolID: int64(protocolID), StaffID: int64(staffID), KeyID: keyID}
+	if raw[0] == tokenVersionDated {
+		claims.Issued = time.Unix(int64(day)*86400, 0).UTC()
+	}
+	return claims, nil
 }
 
 // tokenHeader encodes the signed fields of a token.

@@ -449,3 +449,52 @@ func TestAttachmentLimitIsConfigurable(t *testing.T) {
 		t.Errorf("core.Config.MaxAttachments is not kept: %v", err)
 	}
 }
+
+// TestStaffTokenLifetime: a staff reply address authenticates for
+// StaffTokenLifetime (90 days by default) from the day it was issued; a
+// reply through an older one applies nothing, is kept as a private message
+// and the staff member gets a fresh notice (whose Reply-To is a new
+// address). Outgoing mail signs dated tokens.
+func TestStaffTokenLifetime(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) // the harness clock
+	for _, c := range []struct {
+		name    string
+		issued  time.Time
+		applied bool
+	}{
+		{"issued 10 days ago", now.AddDate(0, 0, -10), true},
+		{"issued 89 days ago", now.AddDate(0, 0, -89), true},
+		{"issued 91 days ago", now.AddDate(0, 0, -91), false},
+		{"issued two years ago", now.AddDate(-2, 0, 0), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			num := h.open("Pedido original.")
+			addr := "protocolo+" + h.keys.SignAt(h.protocolID(num), h.staffID(paula), paula, c.issued) + "@orgao.example.gov.br"
+			res := h.ingest(mail(paula, addr, "Re: [Protocolo "+num+"] Impressora", "#concluir\nResolvido."))
+			concluded := h.show(num).Status == core.StatusConcluded
+			if concluded != c.applied {
+				t.Fatalf("applied = %v, want %v (%+v)", concluded, c.applied, res)
+			}
+			if !c.applied {
+				if n := h.count(`SELECT count(*) FROM notifications WHERE kind = 'command_rejected' AND to_addrs = ARRAY[$1] AND staff_id IS NOT NULL AND protocol_id IS NOT NULL`, paula); n != 1 {
+					t.Errorf("no fresh notice to the staff member (%d)", n)
+				}
+				if n := h.count(`SELECT count(*) FROM steps WHERE author_staff_id IS NOT NULL OR (text LIKE '%Resolvido%' AND visibility <> 'private')`); n != 0 {
+					t.Errorf("the expired reply became a staff step")
+				}
+			}
+		})
+	}
+	keys, _ := core.ParseKeyring("1:a-secret-long-enough-for-tests")
+	tok := keys.SignAt(42, 7, paula, now)
+	claims, err := keys.Verify(tok, paula)
+	if err != nil || claims.ProtocolID != 42 || claims.StaffID != 7 || !claims.Issued.Equal(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("SignAt/Verify: %+v %v", claims, err)
+	}
+	if len("protocolo+"+tok) > 64 {
+		t.Errorf("a dated token does not fit a local part: %d", len(tok))
+	}
+}

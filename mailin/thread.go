@@ -76,7 +76,7 @@ func (t *Threader) Thread(ctx context.Context, m *Message, class core.MessageCla
 			}
 			return core.Match{}, err
 		}
-		return core.Match{ProtocolID: claims.ProtocolID, StaffID: claims.StaffID, Rule: "token"}, nil
+		return core.Match{ProtocolID: claims.ProtocolID, StaffID: claims.StaffID, Rule: "token", TokenIssued: claims.Issued}, nil
 	}
 
 	// Rule 2: In-Reply-To / References.

@@ -68,7 +68,7 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 	if err := m.To(env.Recipient); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	m.ReplyToMailAddress(&netmail.Address{Name: env.Org.Name, Address: ReplyAddress(env.Org, env.Keys, d, env.Recipient)})
+	m.ReplyToMailAddress(&netmail.Address{Name: env.Org.Name, Address: ReplyAddress(env.Org, env.Keys, d, env.Recipient, env.Date)})
 	m.Subject(Subject(env.Org, d, r.Subject))
 	m.SetMessageIDWithValue(d.MessageID)
 	m.SetDateWithValue(env.Date)
@@ -87,10 +87,11 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 
 // ReplyAddress is where a reply to d's copy for recipient must go:
 // LOCAL+TOKEN@DOMAIN of the service address, with TOKEN =
-// Keys.Sign(protocol, staff, recipient) — the staff ID only on the copy to
-// the staff member the notice is for. Mail about no protocol (too_large,
-// overdue_digest) gets the plain service address.
-func ReplyAddress(org core.Organization, keys *core.Keyring, d core.Delivery, recipient string) string {
+// Keys.SignAt(protocol, staff, recipient, date) — the staff ID only on the
+// copy to the staff member the notice is for, the issue date so that a
+// staff token expires. Mail about no protocol (too_large, overdue_digest)
+// gets the plain service address.
+func ReplyAddress(org core.Organization, keys *core.Keyring, d core.Delivery, recipient string, date time.Time) string {
 	if d.ProtocolID == 0 || keys == nil {
 		return org.Address
 	}
@@ -102,7 +103,7 @@ func ReplyAddress(org core.Organization, keys *core.Keyring, d core.Delivery, re
 	if len(d.To) > 0 && strings.EqualFold(d.To[0], recipient) {
 		staffID = d.StaffID
 	}
-	return local + "+" + keys.Sign(d.ProtocolID, staffID, strings.ToLower(recipient)) + "@" + domain
+	return local + "+" + keys.SignAt(d.ProtocolID, staffID, strings.ToLower(recipient), date) + "@" + domain
 }
 
 // Subject returns "[TAGWORD NUMBER] subject" for mail about a protocol and

@@ -258,8 +258,8 @@ func TestThreadAcrossThreeNotifications(t *testing.T) {
 	if strings.Contains(cc[0].Raw, key) {
 		t.Error("the Cc'd participant's copy carries the access key")
 	}
-	if _, err := svc.Keys().Verify(cc[0].token(t), "vizinho@example.org"); err != nil {
-		t.Errorf("Cc copy's token does not verify for the Cc'd address: %v", err)
+	if c, err := svc.Keys().Verify(cc[0].token(t), "vizinho@example.org"); err != nil || c.Issued.IsZero() {
+		t.Errorf("Cc copy's token does not verify for the Cc'd address, or carries no issue date: %+v %v", c, err)
 	}
 	if _, err := svc.Keys().Verify(cc[0].token(t), joana); err == nil {
 		t.Error("Cc copy's token verifies for the requester")

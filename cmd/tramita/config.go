@@ -28,6 +28,7 @@ type env struct {
 	AckLimit        int    // TRAMITA_ACK_LIMIT: acknowledgements per address per hour; default 5, -1 = none
 	MaxCc           int    // TRAMITA_MAX_CC: Cc participants taken from one opening message; default 10, -1 = none
 	MaxAttachments  int    // TRAMITA_MAX_ATTACHMENTS: attachments kept from one message; default 2000
+	StaffTokenDays  int    // TRAMITA_STAFF_TOKEN_DAYS: lifetime of a staff reply address, days; default 90
 	LogFormat       string // TRAMITA_LOG_FORMAT: text (default) or json
 	LogLevel        string // TRAMITA_LOG_LEVEL: debug, info (default), warn, error
 	ReminderLead    string // TRAMITA_REMINDER_LEAD: Go duration before a deadline for "due soon"; default 24h
@@ -55,6 +56,9 @@ func loadEnv() env {
 	}
 	if v, err := strconv.Atoi(os.Getenv("TRAMITA_ACK_LIMIT")); err == nil && v != 0 {
 		e.AckLimit = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("TRAMITA_STAFF_TOKEN_DAYS")); err == nil && v > 0 {
+		e.StaffTokenDays = v
 	}
 	if v, err := strconv.Atoi(os.Getenv("TRAMITA_MAX_ATTACHMENTS")); err == nil && v > 0 {
 		e.MaxAttachments = v
@@ -129,7 +133,8 @@ func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgx
 		return nil, nil, err
 	}
 	svc, err := core.NewService(pool, core.Config{Keys: keys, MaxMessageBytes: e.MaxMessageBytes, AckLimit: e.AckLimit,
-		MaxCcParticipants: e.MaxCc, MaxAttachments: e.MaxAttachments, Logger: log})
+		MaxCcParticipants: e.MaxCc, MaxAttachments: e.MaxAttachments,
+		StaffTokenLifetime: time.Duration(e.StaffTokenDays) * 24 * time.Hour, Logger: log})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
