@@ -154,6 +154,9 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 		"TRAMITA_IMAP_POLL":  "30s",
 		"TRAMITA_SMTP_URL":   fmt.Sprintf("smtp://%s:%s?starttls=none", smtpHost, smtpPort),
 		"TRAMITA_PUBLIC_URL": orDefault(os.Getenv("TRAMITA_PUBLIC_URL"), d.WebURL),
+		// Push intake as an MTA would use it (Postfix lmtp:inet:…): mail
+		// handed over here goes through the same core path as IMAP.
+		"TRAMITA_LMTP_LISTEN": orDefault(os.Getenv("TRAMITA_DEMO_LMTP"), "127.0.0.1:0"),
 	}
 	getenv := func(k string) string {
 		if v, ok := vars[k]; ok {
@@ -203,7 +206,12 @@ func printDemo(w io.Writer, d *demo) {
 	fmt.Fprintf(w, "  (ou peça um link: chega na caixa IMAP de Ana / or ask for a link: it arrives in Ana's IMAP mailbox)\n")
 	fmt.Fprintf(w, "Métricas / metrics:                %s/metrics\n", d.WebURL)
 	fmt.Fprintf(w, "IMAP (sem TLS / plain):            %s\n", d.Mail.IMAPAddr)
-	fmt.Fprintf(w, "SMTP (sem TLS, AUTH PLAIN):        %s\n\n", d.Mail.SMTPAddr)
+	fmt.Fprintf(w, "SMTP (sem TLS, AUTH PLAIN):        %s\n", d.Mail.SMTPAddr)
+	if l := d.services.lmtp; l != nil {
+		fmt.Fprintf(w, "LMTP (entrega do MTA / MTA push):  %s  (swaks --protocol LMTP --server %s --to protocolo@saneamento.example.gov.br)\n",
+			l.Addr(), l.Addr())
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Contas (usuário = endereço) / accounts (login = address):")
 	for _, a := range d.Accounts {
 		fmt.Fprintf(w, "  %-44s %-12s %s\n", a.Address, a.Password, a.Role)

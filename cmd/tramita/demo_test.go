@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -202,6 +203,32 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !strings.Contains(page, number) {
 		t.Errorf("lookup page lacks the number")
 	}
+	// The MTA's door: a message handed over by LMTP opens a protocol too.
+	if d.services.lmtp == nil {
+		t.Fatal("the demo has no LMTP listener")
+	}
+	lc, err := net.Dial("tcp", d.services.lmtp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := smtp.NewClientLMTP(lc)
+	if err := lm.Hello("mx.demo.invalid"); err != nil {
+		t.Fatal(err)
+	}
+	pedido := "From: Joana <" + citizen + ">\r\nTo: protocolo@saneamento.example.gov.br\r\nSubject: Vazamento na calçada\r\n" +
+		"Message-ID: <demo-test-lmtp@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHá um vazamento na calçada.\r\n"
+	if err := lm.SendMail(citizen, []string{"protocolo@saneamento.example.gov.br"}, strings.NewReader(pedido)); err != nil {
+		t.Fatalf("LMTP delivery: %v", err)
+	}
+	lm.Close()
+	waitFor(t, "the acknowledgement of the LMTP message", 20*time.Second, func() string {
+		for _, m := range inbox(t, d.Mail.IMAPAddr, citizen, pass[citizen]) {
+			if strings.Contains(header(t, m, "Subject"), "Vazamento na calçada") && header(t, m, "Auto-Submitted") == "auto-replied" {
+				return m
+			}
+		}
+		return ""
+	})
 	// And the citizen is told it moved.
 	waitFor(t, "the status update in the citizen's INBOX", 20*time.Second, func() string {
 		for _, m := range inbox(t, d.Mail.IMAPAddr, citizen, pass[citizen]) {
