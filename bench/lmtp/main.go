@@ -6,14 +6,16 @@
 //   - lmtp: a new connection per message, LHLO, MAIL, two RCPT, DATA, until
 //     the 250 of the last recipient (connect → 250 per recipient), one
 //     message at a time; then -conc connections at once for throughput;
+//
 //   - pipe: the same message through mailin.Ingester.Ingest in-process
 //     (the transaction every door ends in: the floor), and one `tramita
 //     ingest` process per message (the MTA pipe as Postfix runs it);
+//
 //   - imap: APPEND to a private Dovecot, the poller in IDLE, until the
 //     commit, one message at a time (-imap-n messages).
 //
-//	GOTOOLCHAIN=local go run ./bench/lmtp            # defaults
-//	GOTOOLCHAIN=local go run ./bench/lmtp -n 100 -imap-n 20
+//     GOTOOLCHAIN=local go run ./bench/lmtp            # defaults
+//     GOTOOLCHAIN=local go run ./bench/lmtp -n 100 -imap-n 20
 //
 // The figures go to BENCHMARKS.md, "LMTP intake".
 package main
