@@ -163,7 +163,7 @@ func (s *LMTPServer) Run(ctx context.Context) error {
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
 	case err := <-errc:
-		if errors.Is(err, smtp.ErrServerClosed) {
+		if err == nil || errors.Is(err, smtp.ErrServerClosed) {
 			return nil
 		}
 		return fmt.Errorf("lmtp: %w", err)
