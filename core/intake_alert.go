@@ -38,20 +38,9 @@ func (s *Service) QueueIntakeAlert(ctx context.Context, a IntakeAlert) (int, err
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`)
+		admins, err := activeAdmins(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("listing administrators: %w", err)
-		}
-		type admin struct {
-			id    int64
-			email string
-		}
-		admins, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (admin, error) {
-			var a admin
-			return a, r.Scan(&a.id, &a.email)
-		})
-		if err != nil {
-			return fmt.Errorf("listing administrators: %w", err)
+			return err
 		}
 		state := "down"
 		if a.Recovered {

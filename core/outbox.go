@@ -111,26 +111,7 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 // (true) so the mail says why they get it. It returns what it queued
 // (nothing when there is no administrator either).
 func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, base Notification) ([]Notification, error) {
-	type member struct {
-		id    int64
-		email string
-	}
-	list := func(what, sql string, args ...any) ([]member, error) {
-		var out []member
-		err := collect(ctx, tx, sql, args, func(r pgx.Rows) error {
-			var m member
-			if err := r.Scan(&m.id, &m.email); err != nil {
-				return err
-			}
-			out = append(out, m)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", what, err)
-		}
-		return out, nil
-	}
-	members, err := list("staff of unit", `
+	members, err := staffAddresses(ctx, tx, "staff of unit", `
 		SELECT s.id, s.email FROM staff s JOIN staff_units su ON su.staff_id = s.id
 		WHERE su.unit_id = $1 AND s.active ORDER BY s.id`, unitID)
 	if err != nil {
@@ -141,7 +122,7 @@ func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, ba
 		return nil, fmt.Errorf("loading unit mailbox: %w", err)
 	}
 	if len(members) == 0 && (mailbox == nil || *mailbox == "") {
-		if members, err = list("administrators", `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`); err != nil {
+		if members, err = activeAdmins(ctx, tx); err != nil {
 			return nil, err
 		}
 		data := maps.Clone(base.Data)
@@ -167,6 +148,36 @@ func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, ba
 			return nil, err
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// staffAddress is a staff member a notice goes to.
+type staffAddress struct {
+	id    int64
+	email string
+}
+
+// activeAdmins lists the active administrators, by id: who is told when
+// nobody else can be (quarantined mail, intake alerts, a unit with nobody).
+func activeAdmins(ctx context.Context, db DBTX) ([]staffAddress, error) {
+	return staffAddresses(ctx, db, "administrators", `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`)
+}
+
+// staffAddresses runs sql, which selects staff id and e-mail, and returns
+// the rows; what names them in the error.
+func staffAddresses(ctx context.Context, db DBTX, what, sql string, args ...any) ([]staffAddress, error) {
+	var out []staffAddress
+	err := collect(ctx, db, sql, args, func(r pgx.Rows) error {
+		var m staffAddress
+		if err := r.Scan(&m.id, &m.email); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", what, err)
 	}
 	return out, nil
 }

@@ -76,20 +76,9 @@ func tellAdmins(ctx context.Context, tx pgx.Tx, rawID int64, in Inbound, size in
 	if err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT id, email FROM staff WHERE role = 'admin' AND active ORDER BY id`)
+	admins, err := activeAdmins(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("listing administrators: %w", err)
-	}
-	type admin struct {
-		id    int64
-		email string
-	}
-	admins, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (admin, error) {
-		var a admin
-		return a, r.Scan(&a.id, &a.email)
-	})
-	if err != nil {
-		return fmt.Errorf("listing administrators: %w", err)
+		return err
 	}
 	for _, a := range admins {
 		data := map[string]any{"reason": cause, "subject": in.Subject, "from": in.From.Email, "size": size}
