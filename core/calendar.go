@@ -121,6 +121,21 @@ func (c Calendar) AddBusinessDays(from time.Time, n int) time.Time {
 	return c.endOfDay(t)
 }
 
+// AddLegalDays returns the end (23:59 local) of the day n calendar days
+// after from's local date, counted as Lei 9.784/1999 art. 66 says: the day
+// of from is excluded (§1), the days run continuously (§2), and when the
+// last day is not a business day (a weekend, a holiday, or a ponto
+// facultativo when the calendar counts them) the deadline moves to the
+// next business day (§1).
+func (c Calendar) AddLegalDays(from time.Time, n int) time.Time {
+	t := from.In(c.loc())
+	t = time.Date(t.Year(), t.Month(), t.Day()+n, 12, 0, 0, 0, c.loc()) // noon: no DST edge
+	for !c.IsBusinessDay(t) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return c.endOfDay(t)
+}
+
 // DurationUnit is the unit of a deadline Duration.
 type DurationUnit string
 
@@ -129,6 +144,10 @@ const (
 	UnitDays         DurationUnit = "d"  // calendar days
 	UnitBusinessDays DurationUnit = "du" // dias úteis
 	UnitHours        DurationUnit = "h"
+	// UnitLegalDays are calendar days counted as Lei 9.784/1999 art. 66
+	// says: the start day is excluded, the days run continuously, and a
+	// due date that is not a business day moves to the next business day.
+	UnitLegalDays DurationUnit = "dc"
 )
 
 // Duration is a relative deadline such as 5d, 5du or 48h.
@@ -140,8 +159,9 @@ type Duration struct {
 // String formats the duration as it is written in commands, e.g. "5du".
 func (d Duration) String() string { return strconv.Itoa(d.N) + string(d.Unit) }
 
-// ParseDuration parses "Nd" (calendar days), "Ndu" (business days) or "Nh"
-// (hours), N from 1 to 3650, case-insensitive, spaces allowed before the unit.
+// ParseDuration parses "Nd" (calendar days), "Ndu" (business days), "Ndc"
+// (calendar days under Lei 9.784/1999 art. 66) or "Nh" (hours), N from 1 to
+// 3650, case-insensitive, spaces allowed before the unit.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.ToLower(strings.Join(strings.Fields(s), ""))
 	i := 0
@@ -150,23 +170,25 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	n, err := strconv.Atoi(s[:i])
 	if err != nil || n < 1 || n > 3650 {
-		return Duration{}, fmt.Errorf("prazo %q: expected a number of days (d), business days (du) or hours (h), e.g. 5du", s)
+		return Duration{}, fmt.Errorf("prazo %q: expected a number of days (d), business days (du), legal days (dc) or hours (h), e.g. 5du", s)
 	}
 	switch u := DurationUnit(s[i:]); u {
-	case UnitDays, UnitBusinessDays, UnitHours:
+	case UnitDays, UnitBusinessDays, UnitHours, UnitLegalDays:
 		return Duration{N: n, Unit: u}, nil
 	}
-	return Duration{}, fmt.Errorf("prazo %q: unit must be d, du or h", s)
+	return Duration{}, fmt.Errorf("prazo %q: unit must be d, du, dc or h", s)
 }
 
-// Due returns the deadline d after from: hours are exact; days and business
-// days end at 23:59 local of the last day.
+// Due returns the deadline d after from: hours are exact; days, business
+// days and legal days end at 23:59 local of the last day.
 func (c Calendar) Due(from time.Time, d Duration) time.Time {
 	switch d.Unit {
 	case UnitHours:
 		return from.Add(time.Duration(d.N) * time.Hour)
 	case UnitBusinessDays:
 		return c.AddBusinessDays(from, d.N)
+	case UnitLegalDays:
+		return c.AddLegalDays(from, d.N)
 	default:
 		return c.endOfDay(from.In(c.loc()).AddDate(0, 0, d.N))
 	}

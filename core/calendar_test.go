@@ -105,3 +105,47 @@ func TestParseDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestLegalDays checks the dc unit against Lei 9.784/1999 art. 66: the
+// start day is excluded, days run continuously, and a due date that is not
+// a business day moves to the next business day. The expected dates were
+// worked out by hand from a 2026/2027 calendar.
+func TestLegalDays(t *testing.T) {
+	t.Parallel()
+	loc, _ := time.LoadLocation("America/Maceio")
+	on := Calendar{Loc: loc, Optional: true}
+	off := Calendar{Loc: loc}
+	at := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, loc) }
+	cases := []struct {
+		name string
+		cal  Calendar
+		from time.Time
+		spec string
+		want string
+	}{
+		{"30dc on a working Wednesday", on, at(2026, 3, 2, 9, 0), "30dc", "2026-04-01 23:59"},
+		{"start day excluded even late at night", on, at(2026, 3, 2, 23, 30), "1dc", "2026-03-03 23:59"},
+		{"start day is the local day, not UTC's", on, time.Date(2026, 3, 3, 1, 0, 0, 0, time.UTC), "1dc", "2026-03-03 23:59"},
+		{"due on a Saturday moves to Monday", on, at(2026, 11, 19, 15, 0), "2dc", "2026-11-23 23:59"},
+		{"due on a Sunday moves to Monday", on, at(2026, 11, 19, 15, 0), "3dc", "2026-11-23 23:59"},
+		{"due on a national holiday (Friday 20 Nov) moves past the weekend", on, at(2026, 11, 10, 8, 0), "10dc", "2026-11-23 23:59"},
+		{"due on Carnaval Monday, optional holidays on", on, at(2026, 2, 6, 10, 0), "10dc", "2026-02-18 23:59"},
+		{"due on Carnaval Monday, optional holidays off", off, at(2026, 2, 6, 10, 0), "10dc", "2026-02-16 23:59"},
+		{"due on Carnaval Tuesday, optional holidays off", off, at(2026, 2, 6, 10, 0), "11dc", "2026-02-17 23:59"},
+		{"across the year end onto 1 January (a Friday)", on, at(2026, 12, 22, 14, 0), "10dc", "2027-01-04 23:59"},
+		{"20dc across Christmas", on, at(2026, 12, 5, 14, 0), "20dc", "2026-12-28 23:59"},
+		{"due on a local holiday", Calendar{Loc: loc, Optional: true, Local: map[string]bool{"2026-03-03": true}}, at(2026, 3, 2, 9, 0), "1dc", "2026-03-04 23:59"},
+		{"the days in between are not skipped (weekend inside)", on, at(2026, 11, 26, 9, 0), "4dc", "2026-11-30 23:59"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := ParseDuration(c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.cal.Due(c.from, d).In(loc).Format("2006-01-02 15:04"); got != c.want {
+				t.Errorf("Due(%s from %s) = %s, want %s", c.spec, c.from.In(loc).Format("Mon 2006-01-02 15:04"), got, c.want)
+			}
+		})
+	}
+}

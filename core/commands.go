@@ -43,6 +43,13 @@ type commandRun struct {
 	newType        *ProtocolType
 	otherRequester *Person
 	help           bool
+	extendReason   string     // #prorrogar
+	extendedTo     *time.Time // the legal deadline after #prorrogar
+	extensionSpec  string
+	infoRequest    string // #complementar: what the requester is asked
+	infoFromText   bool   // the request is the dispatch text (no argument)
+	result         string // #concluir RESULTADO
+	legalState     *legalState
 
 	events   []string // for the status update to the requesters
 	stepText int64    // step carrying the dispatch text and files
@@ -93,14 +100,11 @@ func resolveUnit(ctx context.Context, db DBTX, ref string) (Unit, error) {
 
 // resolveType finds an active protocol type by code or name.
 func resolveType(ctx context.Context, db DBTX, ref string) (ProtocolType, error) {
-	rows, err := db.Query(ctx, `SELECT id, code, name, description, unit_id, coalesce(deadline, ''), visibility FROM protocol_types WHERE active`)
+	rows, err := db.Query(ctx, `SELECT `+typeColumns+` FROM protocol_types WHERE active`)
 	if err != nil {
 		return ProtocolType{}, fmt.Errorf("loading types: %w", err)
 	}
-	types, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ProtocolType, error) {
-		var t ProtocolType
-		return t, r.Scan(&t.ID, &t.Code, &t.Name, &t.Description, &t.UnitID, &t.Deadline, &t.Visibility)
-	})
+	types, err := pgx.CollectRows(rows, scanType)
 	if err != nil {
 		return ProtocolType{}, fmt.Errorf("loading types: %w", err)
 	}
@@ -111,6 +115,61 @@ func resolveType(ctx context.Context, db DBTX, ref string) (ProtocolType, error)
 		}
 	}
 	return ProtocolType{}, fmt.Errorf("tipo %q não encontrado", ref)
+}
+
+// typeColumns are the protocol_types columns scanType reads, in order.
+const typeColumns = `id, code, name, description, unit_id, coalesce(deadline, ''), visibility,
+	coalesce(legal_deadline, ''), coalesce(extension, ''), legal_basis, results`
+
+// scanType reads a row of typeColumns.
+func scanType(r pgx.CollectableRow) (ProtocolType, error) {
+	var t ProtocolType
+	return t, r.Scan(&t.ID, &t.Code, &t.Name, &t.Description, &t.UnitID, &t.Deadline, &t.Visibility,
+		&t.LegalDeadline, &t.Extension, &t.LegalBasis, &t.Results)
+}
+
+// loadType returns the protocol type id (active or not).
+func loadType(ctx context.Context, db DBTX, id int64) (ProtocolType, error) {
+	rows, err := db.Query(ctx, `SELECT `+typeColumns+` FROM protocol_types WHERE id = $1`, id)
+	if err != nil {
+		return ProtocolType{}, fmt.Errorf("loading type %d: %w", id, err)
+	}
+	t, err := pgx.CollectOneRow(rows, scanType)
+	if err != nil {
+		return t, fmt.Errorf("loading type %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// legalState is the protocol's legal deadline as commands see it.
+type legalState struct {
+	deadline      *time.Time
+	extendedAt    *time.Time
+	infoRequested *time.Time
+}
+
+// legal loads the protocol's legal deadline state once per run.
+func (r *commandRun) legal(ctx context.Context) (*legalState, error) {
+	if r.legalState != nil {
+		return r.legalState, nil
+	}
+	var l legalState
+	err := r.tx.QueryRow(ctx, `SELECT legal_deadline, extended_at, info_requested_at FROM protocols WHERE id = $1`, r.p.ID).
+		Scan(&l.deadline, &l.extendedAt, &l.infoRequested)
+	if err != nil {
+		return nil, fmt.Errorf("loading legal deadline: %w", err)
+	}
+	r.legalState = &l
+	return &l, nil
+}
+
+// currentType is the protocol's type, or the one a #tipo line before
+// sets.
+func (r *commandRun) currentType(ctx context.Context) (ProtocolType, error) {
+	if r.newType != nil {
+		return *r.newType, nil
+	}
+	return loadType(ctx, r.tx, r.p.TypeID)
 }
 
 // validate resolves every command against the protocol's state as it would
@@ -210,8 +269,42 @@ func (r *commandRun) validateOne(ctx context.Context, c Command, status *Status)
 		if *status == StatusConcluded {
 			return "", errors.New("o protocolo já está concluído")
 		}
-		*status, r.closeIt = StatusConcluded, true
+		ty, err := r.currentType(ctx)
+		if err != nil {
+			return "", err
+		}
+		result, err := conclusionResult(ty, c.Arg)
+		if err != nil {
+			return "", err
+		}
+		*status, r.closeIt, r.result = StatusConcluded, true, result
+		if result != "" {
+			return "protocolo concluído; resultado: " + result, nil
+		}
 		return "protocolo concluído", nil
+	case CmdExtend:
+		return r.validateExtend(ctx, c, *status)
+	case CmdRequestInfo:
+		if *status != StatusOpen {
+			return "", fmt.Errorf("só se pedem informações ao requerente num protocolo em andamento (situação: %s)", *status)
+		}
+		l, err := r.legal(ctx)
+		if err != nil {
+			return "", err
+		}
+		if l.infoRequested != nil {
+			return "", fmt.Errorf("as informações já foram pedidas ao requerente em %s; a complementação é permitida uma vez por protocolo",
+				l.infoRequested.In(r.cal.loc()).Format("02/01/2006"))
+		}
+		r.infoRequest = c.Arg
+		if r.infoRequest == "" {
+			r.infoRequest, r.infoFromText = strings.TrimSpace(r.parsed.Dispatch), true
+		}
+		if r.infoRequest == "" {
+			return "", errors.New("escreva o que o requerente deve informar: #complementar texto, ou o texto depois dos comandos")
+		}
+		*status = StatusAwaitingRequester
+		return "informações pedidas ao requerente; o prazo de resposta fica interrompido até a resposta", nil
 	case CmdReopen:
 		if *status != StatusConcluded {
 			return "", errors.New("o protocolo não está concluído")
@@ -251,6 +344,63 @@ func (r *commandRun) validateOne(ctx context.Context, c Command, status *Status)
 		return "requerente registrado: " + describePerson(*c.Fields), nil
 	}
 	return "", fmt.Errorf("comando %q não tratado", c.Line)
+}
+
+// validateExtend checks #prorrogar: once per protocol, on a type that
+// allows an extension, with the legal deadline running.
+func (r *commandRun) validateExtend(ctx context.Context, c Command, status Status) (string, error) {
+	if r.extendReason != "" {
+		return "", errors.New("#prorrogar repetido na mesma mensagem")
+	}
+	ty, err := r.currentType(ctx)
+	if err != nil {
+		return "", err
+	}
+	l, err := r.legal(ctx)
+	if err != nil {
+		return "", err
+	}
+	basis := ""
+	if ty.LegalBasis != "" {
+		basis = " (" + ty.LegalBasis + ")"
+	}
+	switch {
+	case l.extendedAt != nil:
+		return "", fmt.Errorf("o prazo de resposta já foi prorrogado em %s; a prorrogação é permitida uma vez só%s",
+			l.extendedAt.In(r.cal.loc()).Format("02/01/2006"), basis)
+	case ty.Extension == "":
+		return "", fmt.Errorf("o tipo %s não admite prorrogação do prazo de resposta", ty.Code)
+	case status == StatusAwaitingRequester:
+		return "", errors.New("o prazo de resposta está interrompido aguardando o requerente; prorrogue depois da resposta")
+	case l.deadline == nil:
+		return "", errors.New("este protocolo não tem prazo de resposta a prorrogar")
+	}
+	d, err := ParseDuration(ty.Extension)
+	if err != nil {
+		return "", fmt.Errorf("extensão %q do tipo %s: %w", ty.Extension, ty.Code, err)
+	}
+	due := r.cal.Due(*l.deadline, d)
+	r.extendReason, r.extendedTo, r.extensionSpec = c.Arg, &due, ty.Extension
+	return "prazo de resposta prorrogado até " + due.In(r.cal.loc()).Format("02/01/2006") + "; justificativa enviada ao requerente", nil
+}
+
+// conclusionResult checks the argument of #concluir against the type's
+// results: where the type lists them, one is required (case and accents
+// forgiven; the listed spelling is kept); otherwise any text is the result.
+func conclusionResult(ty ProtocolType, arg string) (string, error) {
+	arg = strings.TrimSpace(arg)
+	if len(ty.Results) == 0 {
+		return arg, nil
+	}
+	for _, res := range ty.Results {
+		if Fold(res) == Fold(arg) {
+			return res, nil
+		}
+	}
+	if arg == "" {
+		return "", fmt.Errorf("informe o resultado: #concluir %s", strings.Join(ty.Results, " | "))
+	}
+	return "", fmt.Errorf("resultado %q não previsto para o tipo %s; use um de: %s", arg, ty.Code, strings.Join(ty.Results, ", "))
 }
 
 // describePerson names a requester for transcripts, with the document masked.

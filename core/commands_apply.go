@@ -98,7 +98,7 @@ func (r *commandRun) apply(ctx context.Context) error {
 		p.TypeID = r.newType.ID
 	}
 	if r.reopen {
-		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'open', concluded_at = NULL WHERE id = $1`, p.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'open', concluded_at = NULL, result = NULL WHERE id = $1`, p.ID); err != nil {
 			return fmt.Errorf("reopening: %w", err)
 		}
 		if _, err := bare(StepReopened, Public, p.UnitID, 0, ""); err != nil {
@@ -141,6 +141,32 @@ func (r *commandRun) apply(ctx context.Context) error {
 			return fmt.Errorf("setting deadline: %w", err)
 		}
 	}
+	if r.extendedTo != nil {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET legal_deadline = $2, extended_at = $3, extension_spec = $4 WHERE id = $1`,
+			p.ID, r.extendedTo, it.now, r.extensionSpec); err != nil {
+			return fmt.Errorf("extending the legal deadline: %w", err)
+		}
+		// Public: the law wants the reason known to the requester.
+		if _, err := bare(StepExtended, Public, p.UnitID, 0, r.extendReason); err != nil {
+			return err
+		}
+		r.events = append(r.events, "extended")
+	}
+	if r.infoRequest != "" {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'awaiting_requester', legal_deadline = NULL, info_requested_at = $2
+			WHERE id = $1`, p.ID, it.now); err != nil {
+			return fmt.Errorf("asking the requester: %w", err)
+		}
+		if r.infoFromText {
+			// The dispatch is the request: it goes on this public step with the files.
+			if _, err := withText(StepInfoRequested, Public, p.UnitID, 0, stepSpec{}); err != nil {
+				return err
+			}
+		} else if _, err := bare(StepInfoRequested, Public, p.UnitID, 0, r.infoRequest); err != nil {
+			return err
+		}
+		r.events = append(r.events, "info_requested")
+	}
 	hasContent := dispatch != "" || len(it.in.Attachments) > 0
 	if r.stepText == 0 {
 		var err error
@@ -179,8 +205,8 @@ func (r *commandRun) apply(ctx context.Context) error {
 		r.events = append(r.events, "resumed")
 	}
 	if r.closeIt {
-		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'concluded', concluded_at = $2, suspended_at = NULL WHERE id = $1`,
-			p.ID, it.now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'concluded', concluded_at = $2, suspended_at = NULL, result = nullif($3, '')
+			WHERE id = $1`, p.ID, it.now, r.result); err != nil {
 			return fmt.Errorf("concluding: %w", err)
 		}
 		// The conclusion itself is always public; a private dispatch goes on
@@ -250,8 +276,34 @@ func (r *commandRun) notifyRequesters(ctx context.Context, dispatch string, vis 
 	if vis == Public && !r.reply && dispatch != "" {
 		data["dispatch"] = dispatch
 	}
-	if r.suspendReason != "" {
-		data["reason"] = r.suspendReason
+	var reasons []string
+	for _, s := range []string{r.suspendReason, r.extendReason} {
+		if s != "" {
+			reasons = append(reasons, s)
+		}
+	}
+	if len(reasons) > 0 {
+		data["reason"] = strings.Join(reasons, "; ")
+	}
+	if r.extendedTo != nil {
+		data["legal_deadline"] = *r.extendedTo
+	}
+	if r.infoRequest != "" {
+		data["request"] = r.infoRequest
+		delete(data, "dispatch") // it is the request
+	}
+	if r.closeIt {
+		// The conclusion mail: result, public answer and the survey link,
+		// while the survey has no answer (Lei 13.460/2017, art. 23).
+		data["result"] = r.result
+		var answered bool
+		if err := r.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM surveys WHERE protocol_id = $1)`, r.p.ID).Scan(&answered); err != nil {
+			return fmt.Errorf("checking survey: %w", err)
+		}
+		if !answered {
+			data["survey_token"] = r.it.s.SurveyToken(r.p.ID)
+		}
+		return queue(Notification{Kind: NotifyConclusion, Data: data})
 	}
 	return queue(Notification{Kind: NotifyStatusUpdate, Data: data})
 }

@@ -34,6 +34,13 @@ const (
 	CmdResume    CommandName = "resume"    // #retomar
 	CmdRequester CommandName = "requester" // #requerente + Campo: valor lines
 	CmdHelp      CommandName = "help"      // #ajuda
+	// CmdExtend extends the legal deadline once by the type's extension;
+	// the reason goes to the requester (Lei 13.460/2017 art. 16, Lei
+	// 12.527/2011 art. 11 §2).
+	CmdExtend CommandName = "extend" // #prorrogar REASON
+	// CmdRequestInfo asks the requester for information: the legal
+	// deadline is interrupted and counts again in full from the answer.
+	CmdRequestInfo CommandName = "request-info" // #complementar TEXT
 )
 
 // commandWords maps every accepted word (accents and case folded) to its command.
@@ -51,6 +58,8 @@ var commandWords = map[string]CommandName{
 	"retomar": CmdResume, "resume": CmdResume,
 	"requerente": CmdRequester, "requester": CmdRequester,
 	"ajuda": CmdHelp, "help": CmdHelp,
+	"prorrogar": CmdExtend, "extend": CmdExtend,
+	"complementar": CmdRequestInfo, "request-info": CmdRequestInfo, "requestinfo": CmdRequestInfo,
 }
 
 // commandWordOrder lists the command words for suggestions: Portuguese
@@ -164,12 +173,13 @@ func ParseCommands(text string) ParsedCommands {
 			}
 			c.Line = strings.Join(append([]string{line}, fieldLines...), "\n")
 			c.Fields, c.Err = parseRequesterFields(fieldLines)
-		case CmdForward, CmdType, CmdSuspend, CmdDeadline:
+		case CmdForward, CmdType, CmdSuspend, CmdDeadline, CmdExtend:
 			if c.Arg == "" {
 				c.Err = map[CommandName]string{
 					CmdForward: "falta a unidade: #encaminhar CÓDIGO ou nome",
 					CmdType:    "falta o tipo: #tipo CÓDIGO",
 					CmdSuspend: "falta o motivo: #sobrestar motivo",
+					CmdExtend:  "falta a justificativa, que vai ao requerente: #prorrogar motivo",
 					CmdDeadline: "falta o prazo: #prazo 2026-12-15 17:00, #prazo 15/12/2026, #prazo 5d, " +
 						"#prazo 5du, #prazo 48h ou #prazo remover",
 				}[c.Name]
@@ -287,4 +297,10 @@ const HelpText = `Comandos (no início da resposta, um por linha; o texto depois
 #retomar                   retoma um protocolo sobrestado               / #resume
 #requerente                seguido de linhas Nome:, CPF/CNPJ:,          / #requester
                            Matrícula:, Telefone:, E-mail: até uma linha em branco
+#concluir RESULTADO        conclui com o resultado (obrigatório quando  / #close RESULT
+                           o tipo lista resultados)
+#prorrogar motivo          prorroga o prazo de resposta, uma vez; o     / #extend
+                           motivo é enviado ao requerente
+#complementar texto        pede informações ao requerente; o prazo de   / #request-info
+                           resposta volta a contar por inteiro da resposta
 #ajuda                     esta tabela                                  / #help`

@@ -108,7 +108,11 @@ type DeliveryProtocol struct {
 	UnitName        string
 	OpenedAt        time.Time
 	Deadline        *time.Time
-	Requester       Person // only Name and Email are filled; zero when unknown
+	LegalDeadline   *time.Time // what the body owes the requester by law; nil for none or while interrupted
+	Extended        bool       // the legal deadline was extended (#prorrogar)
+	LegalBasis      string     // the type's legal basis, e.g. "Lei 13.460/2017, art. 16"
+	Result          string     // the conclusion result, "" when none
+	Requester       Person     // only Name and Email are filled; zero when unknown
 }
 
 // DeliveryStep is the step a notification is about.
@@ -248,7 +252,8 @@ func loadDeliveryContext(ctx context.Context, tx DBTX, ds []Delivery) error {
 	protocols := map[int64]*DeliveryProtocol{}
 	err := collect(ctx, tx, `
 		SELECT p.id, p.number, p.access_key, p.subject, p.status, t.code, t.name, t.description, u.code, u.name,
-			p.opened_at, p.deadline, coalesce(r.name, ''), coalesce(r.email, '')
+			p.opened_at, p.deadline, p.legal_deadline, p.extended_at IS NOT NULL, t.legal_basis, coalesce(p.result, ''),
+			coalesce(r.name, ''), coalesce(r.email, '')
 		FROM protocols p JOIN protocol_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id
 		LEFT JOIN LATERAL (SELECT name, coalesce(reply_to, email) AS email FROM participants
 			WHERE protocol_id = p.id AND role = 'requester' AND active ORDER BY id LIMIT 1) r ON true
@@ -256,7 +261,8 @@ func loadDeliveryContext(ctx context.Context, tx DBTX, ds []Delivery) error {
 		var id int64
 		p := &DeliveryProtocol{}
 		err := rows.Scan(&id, &p.Number, &p.AccessKey, &p.Subject, &p.Status, &p.TypeCode, &p.TypeName, &p.TypeDescription,
-			&p.UnitCode, &p.UnitName, &p.OpenedAt, &p.Deadline, &p.Requester.Name, &p.Requester.Email)
+			&p.UnitCode, &p.UnitName, &p.OpenedAt, &p.Deadline, &p.LegalDeadline, &p.Extended, &p.LegalBasis, &p.Result,
+			&p.Requester.Name, &p.Requester.Email)
 		protocols[id] = p
 		return err
 	})

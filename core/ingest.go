@@ -330,6 +330,9 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := it.answerInfoRequest(ctx, p, stepID); err != nil {
+		return err
+	}
 	return it.queueUnit(ctx, p.UnitID, Notification{Kind: NotifyRequesterMessage, ProtocolID: p.ID, StepID: stepID})
 }
 
@@ -374,12 +377,23 @@ func (it *ingestTx) createProtocol(ctx context.Context, db DBTX, ty ProtocolType
 	}
 	subject := it.openingSubject()
 	deadline := it.typeDeadline(ty)
+	// The legal deadline runs from the opening, whatever the door
+	// (DESIGN.md, "Legal deadlines").
+	var legal *time.Time
+	var legalSpec *string
+	if ty.LegalDeadline != "" {
+		if d, err := ParseDuration(ty.LegalDeadline); err == nil {
+			due := NewCalendar(it.org).Due(it.now, d)
+			legal, legalSpec = &due, &ty.LegalDeadline
+		}
+	}
 	p := protocolRow{Number: num.String(), Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
 	key := NewAccessKey()
 	err = db.QueryRow(ctx, `
-		INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
-		p.Number, num.Year, num.Seq, key, ty.ID, ty.UnitID, subject, it.now, deadline).Scan(&p.ID)
+		INSERT INTO protocols (number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline,
+			legal_deadline, legal_spec)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) RETURNING id`,
+		p.Number, num.Year, num.Seq, key, ty.ID, ty.UnitID, subject, it.now, deadline, legal, legalSpec).Scan(&p.ID)
 	if err != nil {
 		return protocolRow{}, "", nil, fmt.Errorf("creating protocol: %w", err)
 	}
@@ -594,7 +608,7 @@ func IsOwnAddress(org Organization, addr string) bool {
 // routeTypeSQL picks the protocol type from the addresses the mail was
 // sent to; mail to the plain service address gets the default type.
 const routeTypeSQL = `
-	SELECT id, code, unit_id, coalesce(deadline, '') FROM protocol_types
+	SELECT `+typeColumns+` FROM protocol_types
 	WHERE active
 	ORDER BY (addresses && $1::text[]) DESC, (code = coalesce($2, 'OUTROS')) DESC, position
 	LIMIT 1`
@@ -607,7 +621,8 @@ func (it *ingestTx) queueRouteType(b *pgx.Batch, ty *ProtocolType, routeErr *err
 		rcpts = append(rcpts, strings.ToLower(r))
 	}
 	b.Queue(routeTypeSQL, rcpts, it.defaultTypeCode()).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(&ty.ID, &ty.Code, &ty.UnitID, &ty.Deadline)
+		err := row.Scan(&ty.ID, &ty.Code, &ty.Name, &ty.Description, &ty.UnitID, &ty.Deadline, &ty.Visibility,
+			&ty.LegalDeadline, &ty.Extension, &ty.LegalBasis, &ty.Results)
 		switch {
 		case isNoRows(err):
 			*routeErr = fmt.Errorf("%w: no active protocol type; apply an organization file", ErrUnprocessable)

@@ -66,6 +66,11 @@ var notificationKinds = []KindInfo{
 	{Kind: NotifyIntakeFailed, Label: Label{"aviso de mensagem não processada", "message not processed notice"}},
 	{Kind: NotifySignInLink, Label: Label{"link de acesso à página de trâmites", "staff site sign-in link"}},
 	{Kind: NotifyIntakeAlert, Label: Label{"alerta de recebimento ou envio de e-mails", "mail intake or delivery alert"}},
+	// The conclusion: result, public answer and the satisfaction survey
+	// link (Lei 13.460/2017, art. 23). Data: events, status, result,
+	// dispatch, survey_token.
+	{Kind: NotifyConclusion, Label: Label{"aviso de conclusão", "conclusion notice"},
+		ToRequester: true, RecordsFailures: true, AccessKey: KeyRequesters},
 }
 
 // NotificationKinds returns the table of notification kinds, in DESIGN.md

@@ -44,6 +44,9 @@ type StatusInfo struct {
 var statuses = []StatusInfo{
 	{StatusOpen, Label{"Aberto", "Open"}, Label{}},
 	{StatusSuspended, Label{"Sobrestado", "Suspended"}, Label{"suspenso temporariamente; o prazo não corre", "paused for now; the deadline does not run"}},
+	{StatusAwaitingRequester, Label{"Aguardando requerente", "Awaiting the requester"},
+		Label{"o órgão pediu informações ao requerente; o prazo de resposta volta a contar por inteiro quando ele responder",
+			"the body asked the requester for information; the deadline to answer counts again in full from the answer"}},
 	{StatusConcluded, Label{"Concluído", "Concluded"}, Label{}},
 }
 
@@ -84,6 +87,8 @@ var stepKinds = []struct {
 	{StepRequesterChanged, Label{"Requerente alterado", "Requester changed"}},
 	{StepAutoReply, Label{"Resposta automática", "Automatic reply"}},
 	{StepBounce, Label{"Devolução de mensagem", "Bounced message"}},
+	{StepExtended, Label{"Prazo de resposta prorrogado", "Deadline to answer extended"}},
+	{StepInfoRequested, Label{"Pedido de informações ao requerente", "Information asked of the requester"}},
 }
 
 // StepKinds returns every step kind, in the table's order.

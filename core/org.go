@@ -26,26 +26,45 @@ type OrgSpec struct {
 		TagWord          string   `yaml:"tag_word"`
 		DefaultType      string   `yaml:"default_type"`
 	} `yaml:"organization"`
-	Units []struct {
-		Code  string `yaml:"code"`
-		Name  string `yaml:"name"`
-		Email string `yaml:"email"`
-	} `yaml:"units"`
-	Staff []struct {
-		Email string   `yaml:"email"`
-		Name  string   `yaml:"name"`
-		Units []string `yaml:"units"`
-		Role  string   `yaml:"role"`
-	} `yaml:"staff"`
-	Types []struct {
-		Code        string   `yaml:"code"`
-		Name        string   `yaml:"name"`
-		Description string   `yaml:"description"`
-		Unit        string   `yaml:"unit"`
-		Addresses   []string `yaml:"addresses"`
-		Deadline    string   `yaml:"deadline"`
-		Visibility  string   `yaml:"visibility"`
-	} `yaml:"types"`
+	Units []OrgUnit  `yaml:"units"`
+	Staff []OrgStaff `yaml:"staff"`
+	Types []OrgType  `yaml:"types"`
+}
+
+// OrgUnit is a unit of the organization file.
+type OrgUnit struct {
+	Code  string `yaml:"code"`
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+}
+
+// OrgStaff is a staff member of the organization file.
+type OrgStaff struct {
+	Email string   `yaml:"email"`
+	Name  string   `yaml:"name"`
+	Units []string `yaml:"units"`
+	Role  string   `yaml:"role"`
+}
+
+// OrgType is a protocol type of the organization file.
+type OrgType struct {
+	Code        string   `yaml:"code"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Unit        string   `yaml:"unit"`
+	Addresses   []string `yaml:"addresses"`
+	Deadline    string   `yaml:"deadline"`
+	Visibility  string   `yaml:"visibility"`
+	// LegalDeadline is what the body owes the requester by law, e.g.
+	// 30dc (Lei 13.460/2017, art. 16) or 20dc (Lei 12.527/2011, art. 11).
+	LegalDeadline string `yaml:"legal_deadline"`
+	// Extension is how far #prorrogar pushes the legal deadline, once.
+	Extension string `yaml:"extension"`
+	// LegalBasis is the law shown with the deadline, free text.
+	LegalBasis string `yaml:"legal_basis"`
+	// Results are the allowed conclusion results; when given, #concluir
+	// needs one of them.
+	Results []string `yaml:"results"`
 }
 
 // ErrInvalidOrg wraps every validation error of an organization file.
@@ -149,6 +168,30 @@ func (o *OrgSpec) Validate() error {
 		case "", Public, Private:
 		default:
 			bad("types[%d] (%s): visibility %q must be public or private", i, t.Code, t.Visibility)
+		}
+		for key, v := range map[string]string{"legal_deadline": t.LegalDeadline, "extension": t.Extension} {
+			if v == "" {
+				continue
+			}
+			if d, err := ParseDuration(v); err != nil {
+				bad("types[%d] (%s): %s %q: %v", i, t.Code, key, v, err)
+			} else if d.Unit == UnitHours {
+				bad("types[%d] (%s): %s %q: a legal deadline is counted in days (dc, du or d)", i, t.Code, key, v)
+			}
+		}
+		if t.Extension != "" && t.LegalDeadline == "" {
+			bad("types[%d] (%s): extension without legal_deadline", i, t.Code)
+		}
+		seenResult := map[string]bool{}
+		for _, r := range t.Results {
+			switch f := Fold(r); {
+			case f == "":
+				bad("types[%d] (%s): an empty result", i, t.Code)
+			case seenResult[f]:
+				bad("types[%d] (%s): result %q appears twice", i, t.Code, r)
+			default:
+				seenResult[f] = true
+			}
 		}
 	}
 	if org.DefaultType != "" && !types[strings.ToUpper(org.DefaultType)] {
@@ -306,21 +349,30 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 			if vis == "" {
 				vis = string(Private)
 			}
-			var deadline *string
-			if ty.Deadline != "" {
-				d := strings.ToLower(ty.Deadline)
-				deadline = &d
+			spec := func(v string) *string {
+				if v == "" {
+					return nil
+				}
+				d := strings.ToLower(strings.Join(strings.Fields(v), ""))
+				return &d
+			}
+			results := []string{}
+			for _, r := range ty.Results {
+				results = append(results, strings.TrimSpace(r))
 			}
 			_, created, updated, err := upsert(ctx, tx, `
-				INSERT INTO protocol_types (code, name, description, unit_id, addresses, deadline, visibility, position)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				INSERT INTO protocol_types (code, name, description, unit_id, addresses, deadline, visibility, position,
+					legal_deadline, extension, legal_basis, results)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 				ON CONFLICT (code) DO UPDATE SET name = $2, description = $3, unit_id = $4, addresses = $5, deadline = $6,
-					visibility = $7, position = $8, active = true
+					visibility = $7, position = $8, legal_deadline = $9, extension = $10, legal_basis = $11, results = $12, active = true
 				WHERE (protocol_types.name, protocol_types.description, protocol_types.unit_id, protocol_types.addresses,
-					protocol_types.deadline, protocol_types.visibility, protocol_types.position, protocol_types.active)
-					IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, true)
+					protocol_types.deadline, protocol_types.visibility, protocol_types.position, protocol_types.legal_deadline,
+					protocol_types.extension, protocol_types.legal_basis, protocol_types.results, protocol_types.active)
+					IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true)
 				RETURNING id, (xmax = 0)`, `SELECT id FROM protocol_types WHERE code = $1`,
-				code, ty.Name, ty.Description, unitIDs[strings.ToUpper(ty.Unit)], addrs, deadline, vis, i)
+				code, ty.Name, ty.Description, unitIDs[strings.ToUpper(ty.Unit)], addrs, spec(ty.Deadline), vis, i,
+				spec(ty.LegalDeadline), spec(ty.Extension), strings.TrimSpace(ty.LegalBasis), results)
 			if err != nil {
 				return fmt.Errorf("saving type %s: %w", code, err)
 			}

@@ -27,20 +27,27 @@ const (
 // names, e-mail addresses or phones; documents only masked. Fields marked
 // "full" are empty at PublicBasic.
 type PublicView struct {
-	Number      string       `json:"number"` // NUP layout, e.g. 23037.001462/2021-65
-	Level       PublicLevel  `json:"level"`
-	Status      Status       `json:"status"`
-	TypeName    string       `json:"type"`
-	UnitName    string       `json:"unit"` // unit holding the protocol now
-	OpenedAt    time.Time    `json:"opened_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	Deadline    *time.Time   `json:"deadline"`
-	Subject     string       `json:"subject,omitempty"`             // full
-	Documents   []string     `json:"requester_documents,omitempty"` // full, opened with a CPF/CNPJ: masked documents of requester and other requester
-	Steps       []PublicStep `json:"steps"`
-	KeyOK       bool         `json:"-"` // the access key given was right: file links may carry it
-	OrgName     string       `json:"-"` // organization running the lookup, for the page footer
-	OrgTimezone string       `json:"-"` // its IANA time zone, for dates
+	Number    string      `json:"number"` // NUP layout, e.g. 23037.001462/2021-65
+	Level     PublicLevel `json:"level"`
+	Status    Status      `json:"status"`
+	TypeName  string      `json:"type"`
+	UnitName  string      `json:"unit"` // unit holding the protocol now
+	OpenedAt  time.Time   `json:"opened_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	Deadline  *time.Time  `json:"deadline"`
+	// LegalDeadline is the "prazo de resposta": what the body owes the
+	// requester by law; null for none or while interrupted (status
+	// awaiting_requester). Public at the number level (DESIGN.md).
+	LegalDeadline *time.Time   `json:"legal_deadline"`
+	Extended      bool         `json:"extended"`                      // extended once, with a reason given to the requester
+	LegalBasis    string       `json:"legal_basis,omitempty"`         // e.g. "Lei 13.460/2017, art. 16"
+	Result        string       `json:"result,omitempty"`              // the conclusion result, public
+	Subject       string       `json:"subject,omitempty"`             // full
+	Documents     []string     `json:"requester_documents,omitempty"` // full, opened with a CPF/CNPJ: masked documents of requester and other requester
+	Steps         []PublicStep `json:"steps"`
+	KeyOK         bool         `json:"-"` // the access key given was right: file links may carry it
+	OrgName       string       `json:"-"` // organization running the lookup, for the page footer
+	OrgTimezone   string       `json:"-"` // its IANA time zone, for dates
 }
 
 // Location returns the time zone the view's dates are shown in: the
@@ -115,7 +122,7 @@ func (s *Service) PublicLookup(ctx context.Context, n Number, key, document stri
 		query = publicLookupKeySQL
 	}
 	err := s.pool.QueryRow(ctx, query, number).Scan(&accessKey, &v.Status, &v.TypeName, &v.UnitName, &v.Subject,
-		&v.OpenedAt, &v.UpdatedAt, &v.Deadline, &v.OrgName, &v.OrgTimezone, &stepsJSON, &filesJSON, &docs, &pii)
+		&v.OpenedAt, &v.UpdatedAt, &v.Deadline, &v.LegalDeadline, &v.Extended, &v.LegalBasis, &v.Result, &v.OrgName, &v.OrgTimezone, &stepsJSON, &filesJSON, &docs, &pii)
 	if isNoRows(err) {
 		return PublicView{}, fmt.Errorf("protocol %s: %w", number, ErrNotFound)
 	}
@@ -201,6 +208,7 @@ func publicLookupSQL(texts, withDocs bool) string {
 	}
 	return `
 		SELECT p.access_key, p.status, t.name, u.name, p.subject, p.opened_at, p.updated_at, p.deadline,
+			p.legal_deadline, p.extended_at IS NOT NULL, t.legal_basis, coalesce(p.result, ''),
 			coalesce(o.name, ''), coalesce(o.timezone, ''),
 			(SELECT json_agg(json_build_object('id', s.id, 'kind', s.kind, 'at', s.at, 'public', s.visibility = 'public',
 					'from', coalesce(fu.name, ''), 'to', coalesce(tu.name, ''), 'text', ` + text + `) ORDER BY s.n)

@@ -18,8 +18,11 @@ type QueuedReminder struct {
 	Protocol string           `json:"protocol,omitempty"` // "" for a digest
 	Unit     string           `json:"unit"`
 	Deadline *time.Time       `json:"deadline,omitempty"`
-	Count    int              `json:"count,omitempty"` // protocols listed, for a digest
-	To       []string         `json:"to"`
+	// DeadlineKind is "handoff" (the unit's deadline, #prazo) or "legal"
+	// (what the body owes the requester by law); "" for a digest.
+	DeadlineKind string   `json:"deadline_kind,omitempty"`
+	Count        int      `json:"count,omitempty"` // protocols listed, for a digest
+	To           []string `json:"to"`
 }
 
 // RemindResult is what one pass did (`tramita remind --json`).
@@ -39,7 +42,8 @@ type dueItem struct {
 	Deadline time.Time
 	Handoff  int64
 	Business bool
-	SoonSent bool // reminder_due_soon already queued for this hand-off
+	SoonSent bool   // reminder_due_soon already queued for this hand-off
+	Kind     string // deadline kind: handoff or legal
 }
 
 // SubBusinessHours returns the moment d before t counting only time on
@@ -71,21 +75,34 @@ func (c Calendar) SubBusinessHours(t time.Time, d time.Duration) time.Time {
 func dueWork(ctx context.Context, db DBTX, at time.Time, lead time.Duration) ([]dueItem, error) {
 	// Business-hour leads can span weekends and holidays: look 8 days further.
 	bound := at.Add(lead + 8*24*time.Hour)
+	// Two deadlines: the hand-off's (keyed by the step that set it) and
+	// the legal one (keyed by its own value, so an extension or a
+	// complement gets new reminders). A legal deadline ends on a business
+	// day: its lead counts business hours.
 	rows, err := db.Query(ctx, `
 		SELECT p.id, p.number, p.subject, p.unit_id, u.code, u.name, p.deadline, coalesce(p.deadline_step_id, 0), p.deadline_business,
-			EXISTS (SELECT 1 FROM reminders_sent r
-			    WHERE r.protocol_id = p.id AND r.handoff = coalesce(p.deadline_step_id, 0) AND r.kind = 'reminder_due_soon')
+			EXISTS (SELECT 1 FROM reminders_sent r WHERE r.protocol_id = p.id AND r.deadline_kind = 'handoff'
+			    AND r.handoff = coalesce(p.deadline_step_id, 0) AND r.kind = 'reminder_due_soon'), 'handoff'
 		FROM protocols p JOIN units u ON u.id = p.unit_id
 		WHERE p.status = 'open' AND p.deadline IS NOT NULL AND p.deadline <= $1
-		  AND NOT EXISTS (SELECT 1 FROM reminders_sent r
-		      WHERE r.protocol_id = p.id AND r.handoff = coalesce(p.deadline_step_id, 0) AND r.kind = 'reminder_due')
-		ORDER BY p.deadline`, bound)
+		  AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.protocol_id = p.id AND r.deadline_kind = 'handoff'
+		      AND r.handoff = coalesce(p.deadline_step_id, 0) AND r.kind = 'reminder_due')
+		UNION ALL
+		SELECT p.id, p.number, p.subject, p.unit_id, u.code, u.name, p.legal_deadline, extract(epoch FROM p.legal_deadline)::bigint, true,
+			EXISTS (SELECT 1 FROM reminders_sent r WHERE r.protocol_id = p.id AND r.deadline_kind = 'legal'
+			    AND r.handoff = extract(epoch FROM p.legal_deadline)::bigint AND r.kind = 'reminder_due_soon'), 'legal'
+		FROM protocols p JOIN units u ON u.id = p.unit_id
+		WHERE p.status = 'open' AND p.legal_deadline IS NOT NULL AND p.legal_deadline <= $1
+		  AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.protocol_id = p.id AND r.deadline_kind = 'legal'
+		      AND r.handoff = extract(epoch FROM p.legal_deadline)::bigint AND r.kind = 'reminder_due')
+		ORDER BY 7`, bound)
 	if err != nil {
 		return nil, fmt.Errorf("selecting due work: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dueItem, error) {
 		var d dueItem
-		return d, r.Scan(&d.ID, &d.Number, &d.Subject, &d.UnitID, &d.UnitCode, &d.UnitName, &d.Deadline, &d.Handoff, &d.Business, &d.SoonSent)
+		return d, r.Scan(&d.ID, &d.Number, &d.Subject, &d.UnitID, &d.UnitCode, &d.UnitName, &d.Deadline, &d.Handoff, &d.Business, &d.SoonSent,
+			&d.Kind)
 	})
 }
 
@@ -122,8 +139,8 @@ func (s *Service) RemindPass(ctx context.Context, at time.Time, lead time.Durati
 			kind = NotifyReminderDueSoon
 		}
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			tag, err := tx.Exec(ctx, `INSERT INTO reminders_sent (protocol_id, handoff, kind, deadline, queued_at)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, it.ID, it.Handoff, kind, it.Deadline, s.now())
+			tag, err := tx.Exec(ctx, `INSERT INTO reminders_sent (protocol_id, handoff, kind, deadline, queued_at, deadline_kind)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, it.ID, it.Handoff, kind, it.Deadline, s.now(), it.Kind)
 			if err != nil {
 				return fmt.Errorf("recording reminder: %w", err)
 			}
@@ -131,9 +148,14 @@ func (s *Service) RemindPass(ctx context.Context, at time.Time, lead time.Durati
 				return nil // another pass or instance queued it
 			}
 			deadline := it.Deadline
-			sent, err := notifyUnit(ctx, tx, org, it.UnitID, Notification{Kind: kind, ProtocolID: it.ID,
-				Data: map[string]any{"deadline": it.Deadline, "unit": it.UnitCode, "unit_name": it.UnitName,
-					"late_hours": int(at.Sub(it.Deadline).Hours())}})
+			data := map[string]any{"deadline_kind": it.Kind, "unit": it.UnitCode, "unit_name": it.UnitName,
+				"late_hours": int(at.Sub(it.Deadline).Hours())}
+			if it.Kind == "legal" {
+				data["legal_deadline"] = it.Deadline
+			} else {
+				data["deadline"] = it.Deadline
+			}
+			sent, err := notifyUnit(ctx, tx, org, it.UnitID, Notification{Kind: kind, ProtocolID: it.ID, Data: data})
 			if err != nil {
 				return err
 			}
@@ -141,7 +163,8 @@ func (s *Service) RemindPass(ctx context.Context, at time.Time, lead time.Durati
 			for _, n := range sent {
 				to = append(to, n.To...)
 			}
-			res.Queued = append(res.Queued, QueuedReminder{Kind: kind, Protocol: it.Number, Unit: it.UnitCode, Deadline: &deadline, To: to})
+			res.Queued = append(res.Queued, QueuedReminder{Kind: kind, Protocol: it.Number, Unit: it.UnitCode, Deadline: &deadline,
+				DeadlineKind: it.Kind, To: to})
 			return nil
 		})
 		if err != nil {
@@ -159,6 +182,7 @@ type OverdueEntry struct {
 	Number   string    `json:"number"`
 	Subject  string    `json:"subject"`
 	Deadline time.Time `json:"deadline"`
+	Kind     string    `json:"kind"` // "handoff" (the unit's deadline) or "legal" (owed to the requester by law)
 }
 
 // DigestPass queues, once per unit and local day, an overdue_digest to
@@ -171,10 +195,14 @@ func (s *Service) DigestPass(ctx context.Context, at time.Time) (RemindResult, e
 		return res, err
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.unit_id, u.code, p.number, p.subject, p.deadline
+		SELECT p.unit_id, u.code, p.number, p.subject, p.deadline, 'handoff', p.id
 		FROM protocols p JOIN units u ON u.id = p.unit_id
 		WHERE p.status = 'open' AND p.deadline IS NOT NULL AND p.deadline < $1
-		ORDER BY p.unit_id, p.deadline, p.id`, at)
+		UNION ALL
+		SELECT p.unit_id, u.code, p.number, p.subject, p.legal_deadline, 'legal', p.id
+		FROM protocols p JOIN units u ON u.id = p.unit_id
+		WHERE p.status = 'open' AND p.legal_deadline IS NOT NULL AND p.legal_deadline < $1
+		ORDER BY 1, 5, 7`, at)
 	if err != nil {
 		return res, fmt.Errorf("selecting overdue protocols: %w", err)
 	}
@@ -188,7 +216,8 @@ func (s *Service) DigestPass(ctx context.Context, at time.Time) (RemindResult, e
 		var id int64
 		var code string
 		var e OverdueEntry
-		if err := rows.Scan(&id, &code, &e.Number, &e.Subject, &e.Deadline); err != nil {
+		var pid int64
+		if err := rows.Scan(&id, &code, &e.Number, &e.Subject, &e.Deadline, &e.Kind, &pid); err != nil {
 			rows.Close()
 			return res, fmt.Errorf("selecting overdue protocols: %w", err)
 		}

@@ -11,17 +11,25 @@ import (
 // ProtocolView is a protocol with its whole history, as printed by
 // `tramita show --json` (DESIGN.md, "Command line").
 type ProtocolView struct {
-	Number         string             `json:"number"`
-	AccessKey      string             `json:"access_key"`
-	Status         Status             `json:"status"`
-	Type           string             `json:"type"` // type code
-	TypeName       string             `json:"type_name"`
-	Unit           string             `json:"unit"` // code of the unit holding it
-	UnitName       string             `json:"unit_name"`
-	Subject        string             `json:"subject"`
-	OpenedAt       time.Time          `json:"opened_at"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Deadline       *time.Time         `json:"deadline"`
+	Number    string     `json:"number"`
+	AccessKey string     `json:"access_key"`
+	Status    Status     `json:"status"`
+	Type      string     `json:"type"` // type code
+	TypeName  string     `json:"type_name"`
+	Unit      string     `json:"unit"` // code of the unit holding it
+	UnitName  string     `json:"unit_name"`
+	Subject   string     `json:"subject"`
+	OpenedAt  time.Time  `json:"opened_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Deadline  *time.Time `json:"deadline"`
+	// LegalDeadline is what the body owes the requester by law (the type's
+	// legal_deadline from the opening, extended by #prorrogar, counted
+	// again after #complementar); null when the type has none or while it
+	// is interrupted (status awaiting_requester).
+	LegalDeadline  *time.Time         `json:"legal_deadline"`
+	Extended       bool               `json:"extended"`    // #prorrogar was used (once per protocol)
+	LegalBasis     string             `json:"legal_basis"` // the type's legal basis, e.g. "Lei 13.460/2017, art. 16"
+	Result         string             `json:"result"`      // the conclusion result (#concluir RESULTADO), "" when none
 	Requester      *Person            `json:"requester"`
 	OtherRequester *Person            `json:"other_requester"`
 	Participants   []ParticipantView  `json:"participants"`
@@ -94,10 +102,11 @@ func (s *Service) Show(ctx context.Context, n Number) (ProtocolView, error) {
 	var v ProtocolView
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		SELECT p.id, p.number, p.access_key, p.status, t.code, t.name, u.code, u.name, p.subject, p.opened_at, p.updated_at, p.deadline
+		SELECT p.id, p.number, p.access_key, p.status, t.code, t.name, u.code, u.name, p.subject, p.opened_at, p.updated_at, p.deadline,
+			p.legal_deadline, p.extended_at IS NOT NULL, t.legal_basis, coalesce(p.result, '')
 		FROM protocols p JOIN protocol_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id
 		WHERE p.number = $1`, n.String()).Scan(&id, &v.Number, &v.AccessKey, &v.Status, &v.Type, &v.TypeName, &v.Unit, &v.UnitName,
-		&v.Subject, &v.OpenedAt, &v.UpdatedAt, &v.Deadline)
+		&v.Subject, &v.OpenedAt, &v.UpdatedAt, &v.Deadline, &v.LegalDeadline, &v.Extended, &v.LegalBasis, &v.Result)
 	if isNoRows(err) {
 		return v, fmt.Errorf("protocol %s: %w", n, ErrNotFound)
 	}

@@ -22,6 +22,10 @@ const (
 	StatusOpen      Status = "open"
 	StatusSuspended Status = "suspended"
 	StatusConcluded Status = "concluded"
+	// StatusAwaitingRequester: the body asked the requester for
+	// information (#complementar); the legal deadline is interrupted
+	// until the answer, then counted again in full.
+	StatusAwaitingRequester Status = "awaiting_requester"
 )
 
 // Visibility says whether a step's dispatch and files appear on the public lookup.
@@ -53,6 +57,8 @@ const (
 	StepRequesterChanged StepKind = "requester_changed"
 	StepAutoReply        StepKind = "auto_reply"
 	StepBounce           StepKind = "bounce"
+	StepExtended         StepKind = "extended"       // #prorrogar: the legal deadline was extended (public, with the reason)
+	StepInfoRequested    StepKind = "info_requested" // #complementar: the requester was asked for information (public)
 )
 
 // NotificationKind names an outbound notification (DESIGN.md, "Notifications").
@@ -75,6 +81,10 @@ const (
 	NotifyIntakeFailed     NotificationKind = "intake_failed" // a received message was quarantined: to the admins
 	NotifySignInLink       NotificationKind = "signin_link"   // a one-time staff site sign-in link: to the staff member
 	NotifyIntakeAlert      NotificationKind = "intake_alert"  // a door (IMAP, LMTP, SMTP) failing, or working again: to the admins
+	// NotifyConclusion is the mail telling the requesters their protocol
+	// was concluded, with the result and the satisfaction survey link
+	// (Lei 13.460/2017, art. 23).
+	NotifyConclusion NotificationKind = "conclusion"
 )
 
 // Role is a staff member's role; it decides what they may command.
@@ -151,6 +161,17 @@ type ProtocolType struct {
 	UnitID      int64      // default destination unit
 	Deadline    string     // default deadline spec (5d, 5du, 48h) or ""
 	Visibility  Visibility // default visibility of staff dispatches
+	// LegalDeadline is the deadline the law gives the body to answer the
+	// requester, e.g. "30dc" (Lei 13.460/2017, art. 16); "" for none.
+	LegalDeadline string
+	// Extension is how far one #prorrogar pushes the legal deadline, e.g.
+	// "30dc"; "" when the type allows none.
+	Extension string
+	// LegalBasis is the shown text naming the law, e.g. "Lei 13.460/2017, art. 16".
+	LegalBasis string
+	// Results are the allowed conclusion results; when not empty,
+	// #concluir needs one of them.
+	Results []string
 }
 
 // Person is a requester or other requester (requerente).

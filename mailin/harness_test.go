@@ -56,57 +56,14 @@ func newHarness(t *testing.T) *harness {
 	spec.Organization.Timezone = "America/Sao_Paulo"
 	spec.Organization.AuthservIDs = []string{"mx.orgao.example.gov.br"}
 	spec.Units = append(spec.Units,
-		struct {
-			Code  string `yaml:"code"`
-			Name  string `yaml:"name"`
-			Email string `yaml:"email"`
-		}{Code: "PROT", Name: "Protocolo Geral"},
-		struct {
-			Code  string `yaml:"code"`
-			Name  string `yaml:"name"`
-			Email string `yaml:"email"`
-		}{Code: "GTI", Name: "Gerência de Tecnologia da Informação", Email: "ti@orgao.example.gov.br"},
-		struct {
-			Code  string `yaml:"code"`
-			Name  string `yaml:"name"`
-			Email string `yaml:"email"`
-		}{Code: "DIR", Name: "Diretoria"})
-	spec.Staff = append(spec.Staff, struct {
-		Email string   `yaml:"email"`
-		Name  string   `yaml:"name"`
-		Units []string `yaml:"units"`
-		Role  string   `yaml:"role"`
-	}{Email: "paula.servidora@orgao.example.gov.br", Name: "Paula Servidora", Units: []string{"PROT"}, Role: "staff"},
-		struct {
-			Email string   `yaml:"email"`
-			Name  string   `yaml:"name"`
-			Units []string `yaml:"units"`
-			Role  string   `yaml:"role"`
-		}{Email: "gustavo.ti@orgao.example.gov.br", Name: "Gustavo Técnico", Units: []string{"GTI"}, Role: "staff"},
-		struct {
-			Email string   `yaml:"email"`
-			Name  string   `yaml:"name"`
-			Units []string `yaml:"units"`
-			Role  string   `yaml:"role"`
-		}{Email: "marta.diretora@orgao.example.gov.br", Name: "Marta Diretora", Units: []string{"DIR"}, Role: "admin"})
-	spec.Types = append(spec.Types, struct {
-		Code        string   `yaml:"code"`
-		Name        string   `yaml:"name"`
-		Description string   `yaml:"description"`
-		Unit        string   `yaml:"unit"`
-		Addresses   []string `yaml:"addresses"`
-		Deadline    string   `yaml:"deadline"`
-		Visibility  string   `yaml:"visibility"`
-	}{Code: "OUTROS", Name: "Outros", Unit: "PROT", Deadline: "5du"},
-		struct {
-			Code        string   `yaml:"code"`
-			Name        string   `yaml:"name"`
-			Description string   `yaml:"description"`
-			Unit        string   `yaml:"unit"`
-			Addresses   []string `yaml:"addresses"`
-			Deadline    string   `yaml:"deadline"`
-			Visibility  string   `yaml:"visibility"`
-		}{Code: "SUPORTE", Name: "Suporte técnico", Unit: "GTI", Addresses: []string{"suporte@orgao.example.gov.br"}, Visibility: "public"})
+		core.OrgUnit{Code: "PROT", Name: "Protocolo Geral"},
+		core.OrgUnit{Code: "GTI", Name: "Gerência de Tecnologia da Informação", Email: "ti@orgao.example.gov.br"},
+		core.OrgUnit{Code: "DIR", Name: "Diretoria"})
+	spec.Staff = append(spec.Staff, core.OrgStaff{Email: "paula.servidora@orgao.example.gov.br", Name: "Paula Servidora", Units: []string{"PROT"}, Role: "staff"},
+		core.OrgStaff{Email: "gustavo.ti@orgao.example.gov.br", Name: "Gustavo Técnico", Units: []string{"GTI"}, Role: "staff"},
+		core.OrgStaff{Email: "marta.diretora@orgao.example.gov.br", Name: "Marta Diretora", Units: []string{"DIR"}, Role: "admin"})
+	spec.Types = append(spec.Types, core.OrgType{Code: "OUTROS", Name: "Outros", Unit: "PROT", Deadline: "5du"},
+		core.OrgType{Code: "SUPORTE", Name: "Suporte técnico", Unit: "GTI", Addresses: []string{"suporte@orgao.example.gov.br"}, Visibility: "public"})
 	if _, err := svc.ApplyOrg(context.Background(), &spec); err != nil {
 		t.Fatal(err)
 	}

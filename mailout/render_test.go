@@ -29,10 +29,11 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 	t.Helper()
 	opened := time.Date(2026, 11, 25, 13, 30, 0, 0, time.UTC)
 	deadline := time.Date(2026, 12, 10, 2, 59, 0, 0, time.UTC)
+	legal := time.Date(2026, 12, 28, 2, 59, 0, 0, time.UTC)
 	p := &core.DeliveryProtocol{Number: goldenNumber, AccessKey: "K7XQ2MP9RD", Subject: "Solicitação de ligação de água",
 		Status: core.StatusOpen, TypeCode: "LIGACAO", TypeName: "Ligação nova",
 		TypeDescription: "Pedido de ligação de água ou esgoto em imóvel novo.", UnitCode: "GCOM", UnitName: "Gerência Comercial",
-		OpenedAt: opened, Deadline: &deadline, Requester: core.Person{Name: "Joana Cidadã", Email: "joana.cidada@example.org"}}
+		OpenedAt: opened, Deadline: &deadline, LegalDeadline: &legal, LegalBasis: "Lei 13.460/2017, art. 16", Requester: core.Person{Name: "Joana Cidadã", Email: "joana.cidada@example.org"}}
 	step := &core.DeliveryStep{N: 1, Kind: core.StepOpened, At: opened, AuthorName: "Joana Cidadã", AuthorEmail: "joana.cidada@example.org",
 		ToUnit: "Gerência Comercial", Visibility: core.Public,
 		Text:        "Bom dia,\nsolicito a ligação de água no imóvel da Rua das Flores, 123.\n\nObrigada.",
@@ -55,6 +56,9 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		data = map[string]any{"events": []string{"forwarded", "suspended"}, "unit": "GOPE", "unit_name": "Gerência de Operações",
 			"status": "suspended", "reason": "aguardando vistoria no local", "dispatch": "Encaminhado para a equipe de campo.",
 			"new_deadline": deadline}
+	case core.NotifyConclusion:
+		p.Status, p.LegalDeadline, p.Result = core.StatusConcluded, nil, "parcialmente procedente"
+		data = map[string]any{"result": "parcialmente procedente", "survey_token": "AB12CD34", "dispatch": "A ligação foi aprovada."}
 	case core.NotifyReply:
 		*step = core.DeliveryStep{N: 3, Kind: core.StepReply, FromUnit: "Gerência Comercial", Visibility: core.Public,
 			Text: "A ligação foi aprovada.\nA equipe fará a instalação em até 10 dias úteis."}
@@ -96,7 +100,8 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		staff()
 		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
 		data = map[string]any{"unit": "GCOM", "day": "2026-12-11", "protocols": []core.OverdueEntry{
-			{Number: goldenNumber, Subject: "Solicitação de ligação de água", Deadline: deadline},
+			{Number: goldenNumber, Subject: "Solicitação de ligação de água", Deadline: deadline, Kind: "handoff"},
+			{Number: goldenNumber, Subject: "Solicitação de ligação de água", Deadline: legal, Kind: "legal"},
 			{Number: core.Number{Unit: "23037", Seq: 57, Year: 2026}.String(), Subject: "Segunda via de conta", Deadline: deadline.Add(24 * time.Hour)}}}
 	}
 	raw, err := json.Marshal(data)

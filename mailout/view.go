@@ -30,6 +30,18 @@ type View struct {
 	OpenedAt        string
 	Deadline        string
 	NewDeadline     string // status_update: the deadline a forward set, "" when it set none
+	// LegalDeadline is the date by which the body must answer the
+	// requester by law ("Prazo de resposta"); "" for none or while it is
+	// interrupted awaiting the requester.
+	LegalDeadline string
+	LegalBasis    string // the law behind LegalDeadline, e.g. "Lei 13.460/2017, art. 16"
+	Extended      bool   // the legal deadline was extended once (#prorrogar)
+	Result        string // conclusion: the result (#concluir RESULTADO)
+	Request       string // info_requested: what the requester is asked for; may span lines
+	SurveyURL     string // conclusion: the satisfaction survey link, /avaliar/TOKEN (not escaped)
+	// DeadlineKind says which deadline a reminder is about: "legal" (owed
+	// to the requester by law) or "handoff" (owed by the unit) (not escaped).
+	DeadlineKind string
 
 	RequesterName  string
 	RequesterEmail string // staff notices only
@@ -82,6 +94,7 @@ type DigestItem struct {
 	Subject  string
 	Deadline string
 	Unit     string
+	Kind     string // legal (prazo legal de resposta) or handoff (prazo da unidade) (not escaped)
 }
 
 // escaped returns a copy of v with its text escaped for Markdown.
@@ -95,7 +108,7 @@ func (v View) escaped() View {
 		return out
 	}
 	for _, p := range []*string{&v.OrgName, &v.Number, &v.Subject, &v.AccessKey, &v.TypeName, &v.TypeDescription,
-		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.NewDeadline, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
+		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.NewDeadline, &v.LegalDeadline, &v.LegalBasis, &v.Result, &v.Request, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
 		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From} {
 		*p = e(*p)
 	}
@@ -107,7 +120,7 @@ func (v View) escaped() View {
 	v.Lines = lines
 	items := make([]DigestItem, len(v.Protocols))
 	for i, p := range v.Protocols {
-		items[i] = DigestItem{Number: e(p.Number), Subject: e(p.Subject), Deadline: e(p.Deadline), Unit: e(p.Unit)}
+		items[i] = DigestItem{Number: e(p.Number), Subject: e(p.Subject), Deadline: e(p.Deadline), Unit: e(p.Unit), Kind: p.Kind}
 	}
 	v.Protocols = items
 	return v
@@ -141,6 +154,10 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		if p.Deadline != nil {
 			v.Deadline = formatTime(*p.Deadline, loc, lang)
 		}
+		if p.LegalDeadline != nil {
+			v.LegalDeadline = formatDate(*p.LegalDeadline, loc, lang)
+		}
+		v.LegalBasis, v.Extended, v.Result = p.LegalBasis, p.Extended, p.Result
 		v.RequesterName = p.Requester.Name
 		if staff {
 			v.RequesterEmail = p.Requester.Email
@@ -181,6 +198,17 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 	}
 	if t, ok := timeOf(data["new_deadline"]); ok {
 		v.NewDeadline = formatTime(t, loc, lang)
+	}
+	v.DeadlineKind = str(data["deadline_kind"])
+	if t, ok := timeOf(data["legal_deadline"]); ok {
+		v.LegalDeadline = formatDate(t, loc, lang)
+	}
+	if s := str(data["result"]); s != "" {
+		v.Result = s
+	}
+	v.Request = str(data["request"])
+	if tok := str(data["survey_token"]); tok != "" {
+		v.SurveyURL = strings.TrimRight(publicURL, "/") + "/avaliar/" + url.PathEscape(tok)
 	}
 	v.Event, v.Events = str(data["event"]), strs(data["events"])
 	if len(v.Events) == 0 && v.Event != "" {
@@ -306,7 +334,7 @@ func digest(v any, loc *time.Location, lang string) []DigestItem {
 		if !ok {
 			continue
 		}
-		it := DigestItem{Number: str(m["number"]), Subject: str(m["subject"]), Unit: str(m["unit"])}
+		it := DigestItem{Number: str(m["number"]), Subject: str(m["subject"]), Unit: str(m["unit"]), Kind: str(m["kind"])}
 		if t, ok := timeOf(m["deadline"]); ok {
 			it.Deadline = formatTime(t, loc, lang)
 		}
@@ -329,6 +357,15 @@ func formatTime(t time.Time, loc *time.Location, lang string) string {
 		return t.In(loc).Format("2006-01-02 15:04")
 	}
 	return t.In(loc).Format("02/01/2006 15:04")
+}
+
+// formatDate writes the day of a legal deadline (they end at 23:59 local,
+// so the day says it all).
+func formatDate(t time.Time, loc *time.Location, lang string) string {
+	if lang == "en" {
+		return t.In(loc).Format("2006-01-02")
+	}
+	return t.In(loc).Format("02/01/2006")
 }
 
 // formatSize writes a size in bytes as people read it: KB below one
@@ -354,10 +391,12 @@ func sampleView(lang string) View {
 	return View{Lang: lang, OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
 		AccessKey: "KEY", LookupURL: "http://127.0.0.1:8080/p/x", TypeName: "Tipo", TypeDescription: "Descrição",
 		UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00", NewDeadline: "03/01/2026 10:00",
+		LegalDeadline: "31/01/2026", LegalBasis: "Lei", Extended: true, Result: "atendido", Request: "Envie o documento",
+		SurveyURL: "http://127.0.0.1:8080/avaliar/x", DeadlineKind: "legal",
 		RequesterName: "Nome", RequesterEmail: "a@b.example", RecipientName: "Servidor", RecipientUnit: "Unidade",
 		Event: "forwarded", Events: []string{"forwarded", "suspended"}, Dispatch: "Texto\nlinha", Reason: "Motivo",
 		StepAuthor: "Autor", FromUnit: "Origem", Attachments: []string{"a.pdf (1 KB)"}, Failed: []string{"a@b.example (550)"},
 		Undelivered: "ack", Size: "2 MB", Limit: "1 MB", Lines: []Line{{Text: "#ajuda", OK: true, Result: "ok"}},
 		Applied: true, Help: "#ajuda", OnBehalf: true, From: "a@b.example", Unattended: true,
-		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT"}}}
+		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT", Kind: "legal"}}}
 }

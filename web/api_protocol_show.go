@@ -23,9 +23,15 @@ type apiProtocol struct {
 	OpenedAt    time.Time        `json:"opened_at"`
 	UpdatedAt   time.Time        `json:"updated_at"`
 	Deadline    *time.Time       `json:"deadline"`
-	Subject     string           `json:"subject,omitempty"`
-	Documents   []string         `json:"requester_documents,omitempty"`
-	Steps       []apiStep        `json:"steps"` // oldest first
+	// LegalDeadline is the "prazo de resposta" the law gives the body;
+	// null for none or while interrupted (awaiting the requester).
+	LegalDeadline *time.Time `json:"legal_deadline"`
+	Extended      bool       `json:"extended"`
+	LegalBasis    string     `json:"legal_basis,omitempty"`
+	Result        string     `json:"result,omitempty"`
+	Subject       string     `json:"subject,omitempty"`
+	Documents     []string   `json:"requester_documents,omitempty"`
+	Steps         []apiStep  `json:"steps"` // oldest first
 }
 
 type apiStep struct {
@@ -121,6 +127,11 @@ func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtoc
 		d := v.Deadline.In(loc)
 		out.Deadline = &d
 	}
+	if v.LegalDeadline != nil {
+		d := v.LegalDeadline.In(loc)
+		out.LegalDeadline = &d
+	}
+	out.Extended, out.LegalBasis, out.Result = v.Extended, v.LegalBasis, v.Result
 	for _, st := range v.Steps {
 		as := apiStep{At: st.At.In(loc), Kind: st.Kind, Internal: st.Internal, FromUnit: st.FromUnit, ToUnit: st.ToUnit, Text: st.Text}
 		as.Label = st.Kind.Label().In(core.LangPtBR)

@@ -30,8 +30,13 @@ type protocolView struct {
 	OpenedAt    dateView
 	UpdatedAt   dateView
 	Deadline    *deadlineView
-	Documents   []string // masked
-	Steps       []stepView
+	// LegalDeadline is the "Prazo de resposta" the law gives the body
+	// (number level); nil when the type has none.
+	LegalDeadline *deadlineView
+	LegalBasis    string
+	Result        string   // conclusion result, public
+	Documents     []string // masked
+	Steps         []stepView
 }
 
 type dateView struct {
@@ -65,9 +70,10 @@ type fileView struct {
 // statusClasses are the CSS classes (colour) of the statuses; the words
 // come from core's one vocabulary (core.Status.Label).
 var statusClasses = map[core.Status]string{
-	core.StatusOpen:      "aberto",
-	core.StatusSuspended: "sobrestado",
-	core.StatusConcluded: "concluido",
+	core.StatusOpen:              "aberto",
+	core.StatusSuspended:         "sobrestado",
+	core.StatusConcluded:         "concluido",
+	core.StatusAwaitingRequester: "aguardando",
 }
 
 // statusClass returns st's CSS class; a status without one is shown as open.
@@ -102,6 +108,21 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 			d.Note, d.NoteClass = "vencido", "vencido"
 		}
 		pv.Deadline = d
+	}
+	pv.LegalBasis, pv.Result = v.LegalBasis, v.Result
+	switch {
+	case v.Status == core.StatusAwaitingRequester:
+		pv.LegalDeadline = &deadlineView{dateView: dateView{Text: "interrompido até a resposta do requerente"}}
+	case v.LegalDeadline != nil:
+		t := v.LegalDeadline.In(loc)
+		d := &deadlineView{dateView: dateView{Text: t.Format("02/01/2006"), ISO: t.Format(time.RFC3339)}}
+		switch {
+		case v.Status != core.StatusConcluded && s.now().After(*v.LegalDeadline):
+			d.Note, d.NoteClass = "vencido", "vencido"
+		case v.Extended:
+			d.Note, d.NoteClass = "prorrogado", "suspenso"
+		}
+		pv.LegalDeadline = d
 	}
 	fileURL := func(id int64) string {
 		if !v.KeyOK {

@@ -35,6 +35,8 @@ Uso / usage:
   tramita show NUMBER [--json]        mostra um protocolo / show one protocol
   tramita remind [--at RFC3339] [--digest] [--json]
                                       uma passada de lembretes de prazo / one reminder pass
+  tramita stats [--from AAAA-MM-DD] [--to AAAA-MM-DD] [--json|--csv]
+                                      estatísticas públicas (painel) / public statistics
   tramita send [--once]               envia as notificações / deliver the outbox (TRAMITA_SMTP_URL)
   tramita failed list [--json]        mensagens em quarentena / quarantined messages
   tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdShow(ctx, env, args[1:], stdout)
 	case "remind":
 		err = cmdRemind(ctx, env, args[1:], stdout, stderr)
+	case "stats":
+		err = cmdStats(ctx, env, args[1:], stdout, stderr)
 	case "send":
 		err = cmdSend(ctx, env, args[1:], stderr)
 	case "failed":

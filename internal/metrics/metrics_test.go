@@ -25,20 +25,8 @@ func TestMetricsFromDatabase(t *testing.T) {
 	}
 	var spec core.OrgSpec
 	spec.Organization.Name, spec.Organization.NUPUnit, spec.Organization.Address = "Org", "23037", "protocolo@org.example"
-	spec.Units = append(spec.Units, struct {
-		Code  string `yaml:"code"`
-		Name  string `yaml:"name"`
-		Email string `yaml:"email"`
-	}{Code: "PROT", Name: "Protocolo"})
-	spec.Types = append(spec.Types, struct {
-		Code        string   `yaml:"code"`
-		Name        string   `yaml:"name"`
-		Description string   `yaml:"description"`
-		Unit        string   `yaml:"unit"`
-		Addresses   []string `yaml:"addresses"`
-		Deadline    string   `yaml:"deadline"`
-		Visibility  string   `yaml:"visibility"`
-	}{Code: "OUTROS", Name: "Outros", Unit: "PROT"})
+	spec.Units = append(spec.Units, core.OrgUnit{Code: "PROT", Name: "Protocolo"})
+	spec.Types = append(spec.Types, core.OrgType{Code: "OUTROS", Name: "Outros", Unit: "PROT"})
 	ctx := context.Background()
 	if _, err := svc.ApplyOrg(ctx, &spec); err != nil {
 		t.Fatal(err)

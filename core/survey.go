@@ -1,0 +1,117 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// surveyAudience binds survey tokens: a reply token is bound to an e-mail
+// address, which never equals this, so neither kind of token passes for
+// the other.
+const surveyAudience = "avaliar:"
+
+// MaxSurveyComment is the longest survey comment kept, in characters.
+const MaxSurveyComment = 2000
+
+// Survey errors.
+var (
+	// ErrSurveyAnswered: the survey of this protocol was already answered
+	// (once per protocol, Lei 13.460/2017, art. 23).
+	ErrSurveyAnswered = errors.New("survey already answered")
+	// ErrSurveyNotReady: the protocol is not concluded.
+	ErrSurveyNotReady = errors.New("protocol not concluded")
+	// ErrSurveyInvalid: a rating outside 1–5 or a comment too long.
+	ErrSurveyInvalid = errors.New("invalid survey answer")
+)
+
+// SurveyToken returns the signed token of the satisfaction survey link
+// /avaliar/TOKEN of protocolID (the key ring of TRAMITA_SECRET).
+func (s *Service) SurveyToken(protocolID int64) string {
+	return s.cfg.Keys.Sign(protocolID, 0, surveyAudience)
+}
+
+// SurveyView is what the survey page shows: no personal data.
+type SurveyView struct {
+	Number   string
+	TypeName string
+	UnitName string
+	Result   string
+	Status   Status
+	Answered bool      // the survey was answered already
+	Rating   int       // the answer, when Answered
+	At       time.Time // when it was answered
+	OrgName  string
+}
+
+// Survey returns the protocol a survey token names. Errors: a token error
+// (ErrTokenMalformed, ErrTokenUnknownKey, ErrTokenBadSignature) or ErrNotFound.
+func (s *Service) Survey(ctx context.Context, token string) (SurveyView, error) {
+	var v SurveyView
+	c, err := s.cfg.Keys.Verify(token, surveyAudience)
+	if err != nil {
+		return v, err
+	}
+	if c.StaffID != 0 {
+		return v, ErrTokenBadSignature
+	}
+	var rating *int
+	var at *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT p.number, t.name, u.name, coalesce(p.result, ''), p.status, sv.rating, sv.at, coalesce(o.name, '')
+		FROM protocols p JOIN protocol_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id
+		LEFT JOIN surveys sv ON sv.protocol_id = p.id LEFT JOIN organization o ON o.id = 1
+		WHERE p.id = $1`, c.ProtocolID).Scan(&v.Number, &v.TypeName, &v.UnitName, &v.Result, &v.Status, &rating, &at, &v.OrgName)
+	if isNoRows(err) {
+		return v, fmt.Errorf("survey of protocol %d: %w", c.ProtocolID, ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("loading survey: %w", err)
+	}
+	if rating != nil {
+		v.Answered, v.Rating, v.At = true, *rating, *at
+	}
+	return v, nil
+}
+
+// AnswerSurvey records the satisfaction survey of the protocol the token
+// names: a rating from 1 to 5 and an optional comment (trimmed, at most
+// MaxSurveyComment characters). Once per protocol: a second answer gives
+// ErrSurveyAnswered and changes nothing. The protocol must have been
+// concluded (ErrSurveyNotReady otherwise).
+func (s *Service) AnswerSurvey(ctx context.Context, token string, rating int, comment string) (SurveyView, error) {
+	v, err := s.Survey(ctx, token)
+	if err != nil {
+		return v, err
+	}
+	comment = strings.TrimSpace(comment)
+	if rating < 1 || rating > 5 || utf8.RuneCountInString(comment) > MaxSurveyComment || !utf8.ValidString(comment) {
+		return v, ErrSurveyInvalid
+	}
+	if v.Answered {
+		return v, ErrSurveyAnswered
+	}
+	c, _ := s.cfg.Keys.Verify(token, surveyAudience) // verified by Survey
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `INSERT INTO surveys (protocol_id, rating, comment, at)
+		SELECT id, $2, $3, $4 FROM protocols WHERE id = $1 AND concluded_at IS NOT NULL
+		ON CONFLICT (protocol_id) DO NOTHING`, c.ProtocolID, rating, comment, now)
+	if err != nil {
+		return v, fmt.Errorf("recording survey: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var concluded bool
+		if err := s.pool.QueryRow(ctx, `SELECT concluded_at IS NOT NULL FROM protocols WHERE id = $1`, c.ProtocolID).Scan(&concluded); err != nil {
+			return v, fmt.Errorf("recording survey: %w", err)
+		}
+		if !concluded {
+			return v, ErrSurveyNotReady
+		}
+		return v, ErrSurveyAnswered // a concurrent answer won
+	}
+	v.Answered, v.Rating, v.At = true, rating, now
+	s.log.Info("survey answered", "protocol", v.Number, "rating", rating)
+	return v, nil
+}
