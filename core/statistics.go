@@ -1,0 +1,322 @@
+package core
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// StatsFigures are the figures of one group of protocols (all, one type,
+// one unit or one month) in the public statistics: the painel (Lei
+// 14.129/2021, art. 20), the relatório de gestão (Lei 13.460/2017, arts.
+// 14–15) and the LAI statistics (Lei 12.527/2011, art. 30). No personal data.
+type StatsFigures struct {
+	Received   int64 `json:"received"`    // protocols opened in the period
+	Concluded  int64 `json:"concluded"`   // of those, concluded
+	InProgress int64 `json:"in_progress"` // of those, not concluded (open, suspended or awaiting the requester)
+	// WithLegalDeadline counts the concluded ones whose type has a legal
+	// deadline; WithinLegalDeadline those concluded by it.
+	WithLegalDeadline   int64 `json:"with_legal_deadline"`
+	WithinLegalDeadline int64 `json:"within_legal_deadline"`
+	// WithinLegalPct is WithinLegalDeadline / WithLegalDeadline × 100, one
+	// decimal; null when none had a legal deadline.
+	WithinLegalPct *float64 `json:"within_legal_deadline_pct"`
+	// MedianDays and P90Days are the median and 90th percentile of the
+	// days from opening to conclusion (continuous percentile, one decimal);
+	// null when none was concluded.
+	MedianDays  *float64         `json:"median_days"`
+	P90Days     *float64         `json:"p90_days"`
+	Extensions  int64            `json:"extensions"`  // protocols whose legal deadline was extended
+	Complements int64            `json:"complements"` // protocols where the requester was asked for information
+	Results     map[string]int64 `json:"results"`     // concluded protocols by result ("" = none given)
+	// SurveyCount and SurveyMean are the satisfaction survey answers (1–5)
+	// and their mean, two decimals; the mean is null without answers.
+	SurveyCount int64    `json:"satisfaction_count"`
+	SurveyMean  *float64 `json:"satisfaction_mean"`
+}
+
+// StatsGroup is StatsFigures for one type, unit or month.
+type StatsGroup struct {
+	Key  string `json:"key"`  // type or unit code, or the month YYYY-MM
+	Name string `json:"name"` // type or unit name; the month again
+	StatsFigures
+}
+
+// Statistics are the public figures of the protocols opened in [From, To).
+type Statistics struct {
+	From    time.Time    `json:"from"`
+	To      time.Time    `json:"to"`
+	Total   StatsFigures `json:"total"`
+	ByType  []StatsGroup `json:"by_type"`
+	ByUnit  []StatsGroup `json:"by_unit"` // by the unit holding (or that concluded) the protocol
+	ByMonth []StatsGroup `json:"by_month"`
+}
+
+// statsSQL reads every figure in one scan of the protocols opened in the
+// period, grouped four ways at once (GROUPING SETS). Months are local to
+// the organization ($3, a time zone name).
+const statsSQL = `
+	WITH base AS (
+		SELECT p.type_id, p.unit_id, to_char(p.opened_at AT TIME ZONE $3, 'YYYY-MM') AS month,
+			p.status = 'concluded' AS done,
+			CASE WHEN p.status = 'concluded' THEN extract(epoch FROM p.concluded_at - p.opened_at) / 86400 END AS days,
+			CASE WHEN p.status = 'concluded' AND p.legal_deadline IS NOT NULL THEN p.concluded_at <= p.legal_deadline END AS in_time,
+			p.extended_at IS NOT NULL AS ext, p.info_requested_at IS NOT NULL AS comp, s.rating
+		FROM protocols p LEFT JOIN surveys s ON s.protocol_id = p.id
+		WHERE p.opened_at >= $1 AND p.opened_at < $2)
+	SELECT GROUPING(type_id, unit_id, month), coalesce(type_id, 0), coalesce(unit_id, 0), coalesce(month, ''),
+		count(*), count(*) FILTER (WHERE done), count(in_time), count(*) FILTER (WHERE in_time),
+		percentile_cont(0.5) WITHIN GROUP (ORDER BY days), percentile_cont(0.9) WITHIN GROUP (ORDER BY days),
+		count(*) FILTER (WHERE ext), count(*) FILTER (WHERE comp), count(rating), avg(rating)::float8
+	FROM base
+	GROUP BY GROUPING SETS ((), (type_id), (unit_id), (month))`
+
+// statsResultsSQL counts the concluded protocols of the period by result,
+// in all and per type, unit and month.
+const statsResultsSQL = `
+	WITH base AS (
+		SELECT type_id, unit_id, to_char(opened_at AT TIME ZONE $3, 'YYYY-MM') AS month, coalesce(result, '') AS result
+		FROM protocols
+		WHERE opened_at >= $1 AND opened_at < $2 AND status = 'concluded')
+	SELECT GROUPING(type_id, unit_id, month), coalesce(type_id, 0), coalesce(unit_id, 0), coalesce(month, ''), result, count(*)
+	FROM base
+	GROUP BY GROUPING SETS ((result), (type_id, result), (unit_id, result), (month, result))`
+
+// Statistics returns the public figures of the protocols opened from from
+// (inclusive) to to (exclusive): received, concluded, in progress,
+// concluded within the legal deadline, median and 90th percentile of days
+// to conclude, extensions, complements, results and satisfaction, in all
+// and per type, unit and month (DESIGN.md, "Legal deadlines … painel").
+// Every type and unit of the organization is listed, with zeros when it
+// had none.
+func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistics, error) {
+	st := Statistics{From: from, To: to, ByType: []StatsGroup{}, ByUnit: []StatsGroup{}, ByMonth: []StatsGroup{}}
+	org, err := s.Organization(ctx)
+	if err != nil {
+		return st, err
+	}
+	types, err := codeNames(ctx, s.pool, `SELECT id, code, name FROM protocol_types WHERE active OR id IN (SELECT type_id FROM protocols
+		WHERE opened_at >= $1 AND opened_at < $2) ORDER BY position, id`, from, to)
+	if err != nil {
+		return st, err
+	}
+	units, err := codeNames(ctx, s.pool, `SELECT id, code, name FROM units WHERE active OR id IN (SELECT unit_id FROM protocols
+		WHERE opened_at >= $1 AND opened_at < $2) ORDER BY code`, from, to)
+	if err != nil {
+		return st, err
+	}
+	byType, byUnit := map[int64]*StatsGroup{}, map[int64]*StatsGroup{}
+	for _, t := range types {
+		st.ByType = append(st.ByType, StatsGroup{Key: t.code, Name: t.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
+	}
+	for _, u := range units {
+		st.ByUnit = append(st.ByUnit, StatsGroup{Key: u.code, Name: u.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
+	}
+	for i, t := range types {
+		byType[t.id] = &st.ByType[i]
+	}
+	for i, u := range units {
+		byUnit[u.id] = &st.ByUnit[i]
+	}
+	st.Total.Results = map[string]int64{}
+	months := map[string]*StatsGroup{}
+	rows, err := s.pool.Query(ctx, statsSQL, from, to, org.Location().String())
+	if err != nil {
+		return st, fmt.Errorf("reading statistics: %w", err)
+	}
+	var monthList []*StatsGroup
+	for rows.Next() {
+		var g int
+		var typeID, unitID int64
+		var month string
+		var f StatsFigures
+		var median, p90, mean *float64
+		if err := rows.Scan(&g, &typeID, &unitID, &month, &f.Received, &f.Concluded, &f.WithLegalDeadline, &f.WithinLegalDeadline,
+			&median, &p90, &f.Extensions, &f.Complements, &f.SurveyCount, &mean); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("reading statistics: %w", err)
+		}
+		f.InProgress = f.Received - f.Concluded
+		f.MedianDays, f.P90Days, f.SurveyMean = round(median, 1), round(p90, 1), round(mean, 2)
+		if f.WithLegalDeadline > 0 {
+			pct := float64(f.WithinLegalDeadline) * 100 / float64(f.WithLegalDeadline)
+			f.WithinLegalPct = round(&pct, 1)
+		}
+		f.Results = map[string]int64{}
+		// GROUPING(type_id, unit_id, month): a bit set for each column left out.
+		switch g {
+		case 0b111:
+			st.Total = f
+		case 0b011:
+			if t := byType[typeID]; t != nil {
+				t.StatsFigures = f
+			}
+		case 0b101:
+			if u := byUnit[unitID]; u != nil {
+				u.StatsFigures = f
+			}
+		case 0b110:
+			m := &StatsGroup{Key: month, Name: month, StatsFigures: f}
+			months[month] = m
+			monthList = append(monthList, m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("reading statistics: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, statsResultsSQL, from, to, org.Location().String())
+	if err != nil {
+		return st, fmt.Errorf("reading results: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g int
+		var typeID, unitID, n int64
+		var month, result string
+		if err := rows.Scan(&g, &typeID, &unitID, &month, &result, &n); err != nil {
+			return st, fmt.Errorf("reading results: %w", err)
+		}
+		switch g {
+		case 0b111:
+			st.Total.Results[result] = n
+		case 0b011:
+			if t := byType[typeID]; t != nil {
+				t.Results[result] = n
+			}
+		case 0b101:
+			if u := byUnit[unitID]; u != nil {
+				u.Results[result] = n
+			}
+		case 0b110:
+			if m := months[month]; m != nil {
+				m.Results[result] = n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("reading results: %w", err)
+	}
+	sort.Slice(monthList, func(i, j int) bool { return monthList[i].Key < monthList[j].Key })
+	for _, m := range monthList {
+		st.ByMonth = append(st.ByMonth, *m)
+	}
+	return st, nil
+}
+
+type codeName struct {
+	id         int64
+	code, name string
+}
+
+func codeNames(ctx context.Context, db DBTX, sql string, args ...any) ([]codeName, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading statistics groups: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (codeName, error) {
+		var c codeName
+		return c, r.Scan(&c.id, &c.code, &c.name)
+	})
+}
+
+// round rounds *v to places decimals; nil stays nil.
+func round(v *float64, places int) *float64 {
+	if v == nil {
+		return nil
+	}
+	p := 1.0
+	for range places {
+		p *= 10
+	}
+	r := float64(int64(*v*p+0.5)) / p
+	return &r
+}
+
+// StatsPeriod reads the period of Statistics from two dates YYYY-MM-DD in
+// loc, both inclusive: from its midnight to the midnight after to. An empty
+// from means 1 January of to's year; an empty to means today (now in loc).
+func StatsPeriod(from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
+	end := now.In(loc)
+	if to != "" {
+		t, err := time.ParseInLocation("2006-01-02", to, loc)
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("data final %q: use AAAA-MM-DD", to)
+		}
+		end = t
+	}
+	end = time.Date(end.Year(), end.Month(), end.Day()+1, 0, 0, 0, 0, loc)
+	start := time.Date(end.AddDate(0, 0, -1).Year(), 1, 1, 0, 0, 0, 0, loc)
+	if from != "" {
+		t, err := time.ParseInLocation("2006-01-02", from, loc)
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("data inicial %q: use AAAA-MM-DD", from)
+		}
+		start = t
+	}
+	if !start.Before(end) {
+		return time.Time{}, time.Time{}, fmt.Errorf("a data inicial (%s) é depois da final", start.Format("2006-01-02"))
+	}
+	return start, end, nil
+}
+
+// csvHeader names the columns of WriteCSV.
+var csvHeader = []string{"grupo", "chave", "nome", "recebidos", "concluidos", "em_andamento", "com_prazo_legal",
+	"no_prazo_legal", "no_prazo_legal_pct", "mediana_dias", "p90_dias", "prorrogacoes", "complementacoes",
+	"avaliacoes", "satisfacao_media", "resultados"}
+
+// WriteCSV writes the statistics as CSV (RFC 4180, UTF-8, comma): one row
+// for the total, then one per type, unit and month; the results column
+// lists "result=count" pairs separated by "; ".
+func (st Statistics) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	}
+	row := func(group, key, name string, f StatsFigures) []string {
+		keys := make([]string, 0, len(f.Results))
+		for k := range f.Results {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var res []string
+		for _, k := range keys {
+			label := k
+			if label == "" {
+				label = "(sem resultado)"
+			}
+			res = append(res, label+"="+strconv.FormatInt(f.Results[k], 10))
+		}
+		i := func(n int64) string { return strconv.FormatInt(n, 10) }
+		return []string{group, key, name, i(f.Received), i(f.Concluded), i(f.InProgress), i(f.WithLegalDeadline),
+			i(f.WithinLegalDeadline), num(f.WithinLegalPct), num(f.MedianDays), num(f.P90Days), i(f.Extensions),
+			i(f.Complements), i(f.SurveyCount), num(f.SurveyMean), strings.Join(res, "; ")}
+	}
+	rows := [][]string{row("total", "", "Total", st.Total)}
+	for _, g := range st.ByType {
+		rows = append(rows, row("tipo", g.Key, g.Name, g.StatsFigures))
+	}
+	for _, g := range st.ByUnit {
+		rows = append(rows, row("unidade", g.Key, g.Name, g.StatsFigures))
+	}
+	for _, g := range st.ByMonth {
+		rows = append(rows, row("mes", g.Key, g.Name, g.StatsFigures))
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
+	}
+	return nil
+}
