@@ -10,7 +10,7 @@ var webFiles embed.FS
 
 // WebPages lists the lookup page templates web.NewServer parses, each with
 // layout.html; every one must exist (the server checks at start-up).
-var WebPages = []string{"home", "protocol", "error"}
+var WebPages = []string{"home", "protocol", "error", "painel", "servicos", "avaliar"}
 
 // WebStylesheet is the path, inside Web(), of the lookup page's CSS.
 const WebStylesheet = "static/tramita.css"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 
 	"github.com/tramita/tramita/internal/webkit"
@@ -16,7 +17,8 @@ func (s *server) loadPages() error {
 	if err != nil {
 		return err
 	}
-	pg, err := webkit.LoadPages(webkit.PagesConfig{FS: fsys, Pages: templates.WebPages, Stylesheet: css, Logger: s.log})
+	pg, err := webkit.LoadPages(webkit.PagesConfig{FS: fsys, Pages: templates.WebPages, Stylesheet: css, Logger: s.log,
+		Funcs: template.FuncMap{"tableOf": tableOf}})
 	if err != nil {
 		return err
 	}
@@ -31,6 +33,10 @@ type page struct {
 	Form    *formView         // home
 	P       *protocolView     // protocol
 	Error   *webkit.ErrorView // error
+
+	Painel   *painelView   // painel
+	Servicos *servicosView // servicos
+	Survey   *surveyView   // avaliar
 }
 
 // formView is the lookup form with what was typed and the errors found.
@@ -67,4 +73,16 @@ func (s *server) renderKeep(w http.ResponseWriter, status int, name string, p *p
 // page kept by the page cache without being sent).
 func (s *server) renderBytes(name string, p *page) ([]byte, error) {
 	return s.pages.Bytes(name, p)
+}
+
+// figuresTable is one table of the painel.
+type figuresTable struct {
+	ID, Caption, Head string
+	Rows              []figuresView
+}
+
+// tableOf builds a figuresTable in a template: {{template "figures-table"
+// (tableOf "id" "caption" "first column" .Rows)}}.
+func tableOf(id, caption, head string, rows []figuresView) figuresTable {
+	return figuresTable{ID: id, Caption: caption, Head: head, Rows: rows}
 }

@@ -49,6 +49,7 @@ type server struct {
 	proxies webkit.Proxies
 	org     *orgCache
 	cache   *pageCache // nil when off
+	painel  painelCache
 }
 
 // NewServer returns the lookup page's handler: the form at /, the result at
@@ -106,6 +107,12 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /p/{number}/anexos/{id}", s.limited(s.attachmentDownload))
 	mux.HandleFunc("GET /api/protocolos/{number...}", s.limited(s.apiProtocolShow))
 	mux.HandleFunc("POST /api/protocolos/{number...}", s.limited(s.apiProtocolShow))
+	mux.HandleFunc("GET /painel", s.limited(s.painelShow))
+	mux.HandleFunc("GET /painel.json", s.limited(s.painelData("json")))
+	mux.HandleFunc("GET /painel.csv", s.limited(s.painelData("csv")))
+	mux.HandleFunc("GET /servicos", s.limited(s.servicosShow))
+	mux.HandleFunc("GET /avaliar/{token}", s.limited(s.surveyShow))
+	mux.HandleFunc("POST /avaliar/{token}", s.limited(s.surveyAnswer))
 	mux.HandleFunc("GET /healthz", s.healthShow)
 	mux.HandleFunc("GET /static/{name}", s.staticShow)
 	mux.HandleFunc("/", s.notFound)

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/tramita/tramita/core"
+)
+
+// serviceView is one service of the carta de serviços.
+type serviceView struct {
+	Code, Name, Description, Unit string
+	Deadline                      string // "30 dias corridos", "" for none
+	Extension                     string
+	LegalBasis                    string
+	Addresses                     []string
+	Results                       []string
+}
+
+// servicosView is the carta de serviços page.
+type servicosView struct {
+	Address  string // the organization's service address
+	Services []serviceView
+}
+
+// servicosShow serves GET /servicos: the carta de serviços (Lei
+// 13.460/2017, art. 7) generated from the protocol types: what each
+// service is, which unit handles it, the deadline the law gives, and how to
+// ask for it.
+func (s *server) servicosShow(w http.ResponseWriter, r *http.Request) {
+	pp := s.publicPages()
+	if pp == nil {
+		s.notFound(w, r)
+		return
+	}
+	org, err := s.svc.Organization(r.Context())
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	entries, err := pp.ServiceCatalog(r.Context())
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	v := &servicosView{Address: org.Address}
+	for _, e := range entries {
+		sv := serviceView{Code: strings.ToLower(e.Code), Name: e.Name, Description: e.Description, Unit: e.UnitName,
+			LegalBasis: e.LegalBasis, Addresses: e.Addresses, Results: e.Results}
+		if e.LegalDeadline != "" {
+			sv.Deadline = core.DescribeDuration(e.LegalDeadline)
+		}
+		if e.Extension != "" {
+			sv.Extension = core.DescribeDuration(e.Extension)
+		}
+		v.Services = append(v.Services, sv)
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	s.render(w, http.StatusOK, "servicos", &page{Title: "Carta de serviços", OrgName: org.Name, Servicos: v})
+}
