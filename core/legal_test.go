@@ -4,46 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tramita/tramita/core"
-	"github.com/tramita/tramita/internal/testdb"
 )
-
-// clock is a test clock that can be moved forward.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-
-// newServiceClock is newService with a movable clock.
-func newServiceClock(t *testing.T, start time.Time) (*core.Service, *clock) {
-	t.Helper()
-	pool, _ := testdb.New(t)
-	keys, err := core.ParseKeyring("1:test-secret-of-enough-length")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{now: start}
-	svc, err := core.NewService(pool, core.Config{Keys: keys, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.ApplyOrg(context.Background(), sampleOrg(t)); err != nil {
-		t.Fatal(err)
-	}
-	return svc, c
-}
 
 var maceio, _ = time.LoadLocation("America/Maceio")
 
@@ -55,8 +22,8 @@ func localDay(t *time.Time) string {
 	return t.In(maceio).Format("2006-01-02 15:04")
 }
 
-// openTo opens a protocol by mail to address and returns its number.
-func openTo(t *testing.T, svc *core.Service, i int, from, address string) core.Number {
+// openAt opens a protocol by mail to address and returns its number.
+func openAt(t *testing.T, svc *core.Service, i int, from, address string) core.Number {
 	t.Helper()
 	in := newMail(i, from)
 	in.Recipients = []string{address}
@@ -95,7 +62,7 @@ func TestLegalDeadlineAtOpening(t *testing.T) {
 		{"protocolo@saneamento.example.gov.br", "OUTROS", "<nil>", ""},
 	}
 	for i, c := range cases {
-		v := show(t, svc, openTo(t, svc, i+1, "maria@example.org", c.address))
+		v := show(t, svc, openAt(t, svc, i+1, "maria@example.org", c.address))
 		if v.Type != c.typ || localDay(v.LegalDeadline) != c.want || v.LegalBasis != c.basis || v.Extended {
 			t.Errorf("%s: type %s legal deadline %s basis %q extended %v; want %s %s %q false",
 				c.address, v.Type, localDay(v.LegalDeadline), v.LegalBasis, v.Extended, c.typ, c.want, c.basis)
@@ -125,7 +92,7 @@ func reply(t *testing.T, svc *core.Service, n core.Number, from, text string) co
 	in := core.Inbound{
 		Raw:       []byte(fmt.Sprintf("From: %s\r\nSubject: Re: x\r\nMessage-ID: <r%d@example.org>\r\n\r\n%s\r\n", from, i, text)),
 		MessageID: fmt.Sprintf("r%d@example.org", i), Subject: "x", From: core.Address{Email: from},
-		Text: text, FullText: text, Class: core.ClassNormal, SenderVerified: true, AuthReason: "dmarc=pass",
+		Text: text, FullText: text, CommandText: text, Class: core.ClassNormal, SenderVerified: true, AuthReason: "dmarc=pass",
 		Match: core.Match{ProtocolID: protocolID(t, svc, n), Rule: "subject"},
 	}
 	res, err := svc.Ingest(context.Background(), in)
@@ -168,7 +135,7 @@ func lastData(t *testing.T, svc *core.Service, n core.Number, kind core.Notifica
 func TestExtendOnce(t *testing.T) {
 	t.Parallel()
 	svc := newService(t, fixedNow)
-	n := openTo(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
+	n := openAt(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
 	res := reply(t, svc, n, davi, "#prorrogar aguardamos o laudo da vistoria técnica")
 	if res.Outcome != core.OutcomeCommands {
 		t.Fatalf("outcome %s", res.Outcome)
@@ -199,7 +166,7 @@ func TestExtendOnce(t *testing.T) {
 			localDay(v2.LegalDeadline), len(v.Steps), len(v2.Steps))
 	}
 	// A type without an extension refuses it.
-	m := openTo(t, svc, 2, "maria@example.org", "protocolo@saneamento.example.gov.br")
+	m := openAt(t, svc, 2, "maria@example.org", "protocolo@saneamento.example.gov.br")
 	reply(t, svc, m, "carla.admin@saneamento.example.gov.br", "#prorrogar motivo")
 	if l := transcript(t, svc, m); len(l) != 1 || l[0].OK || !strings.Contains(l[0].Result, "não admite prorrogação") {
 		t.Errorf("OUTROS #prorrogar transcript %+v", l)
@@ -214,8 +181,9 @@ func TestExtendOnce(t *testing.T) {
 // refused.
 func TestRequestInfoThenAnswer(t *testing.T) {
 	t.Parallel()
-	svc, clk := newServiceClock(t, fixedNow)
-	n := openTo(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
+	clk := &clock{t: fixedNow}
+	svc := newServiceClock(t, clk)
+	n := openAt(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
 	reply(t, svc, n, davi, "#complementar Informe o número da ligação e a data do atendimento.")
 	if l := transcript(t, svc, n); len(l) != 1 || !l[0].OK {
 		t.Fatalf("transcript %+v", l)
@@ -233,7 +201,7 @@ func TestRequestInfoThenAnswer(t *testing.T) {
 		t.Errorf("requester told %v %v", to, data)
 	}
 
-	clk.Set(time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)) // Friday, 15:00 in Maceió
+	clk.Add(time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC).Sub(fixedNow)) // to Friday 4 Dec, 15:00 in Maceió
 	if res := reply(t, svc, n, "maria@example.org", "Ligação 12345, atendida em 20/11."); res.Outcome != core.OutcomeAppended {
 		t.Fatalf("answer outcome %s", res.Outcome)
 	}
@@ -255,7 +223,7 @@ func TestConcludeResult(t *testing.T) {
 	t.Parallel()
 	svc := newService(t, fixedNow)
 	ctx := context.Background()
-	n := openTo(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
+	n := openAt(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
 	for _, text := range []string{"#concluir", "#concluir resolvido"} {
 		reply(t, svc, n, davi, text)
 		if l := transcript(t, svc, n); len(l) != 1 || l[0].OK || !strings.Contains(l[0].Result, "procedente") {
@@ -303,7 +271,7 @@ func TestConcludeResult(t *testing.T) {
 		t.Error("a reply token opened the survey")
 	}
 	// Types without results take the argument as free text, or none.
-	m := openTo(t, svc, 2, "maria@example.org", "protocolo@saneamento.example.gov.br")
+	m := openAt(t, svc, 2, "maria@example.org", "protocolo@saneamento.example.gov.br")
 	reply(t, svc, m, "carla.admin@saneamento.example.gov.br", "#concluir")
 	if v := show(t, svc, m); v.Status != core.StatusConcluded || v.Result != "" {
 		t.Errorf("OUTROS: %s %q", v.Status, v.Result)
@@ -316,7 +284,7 @@ func TestLegalDeadlineReminders(t *testing.T) {
 	t.Parallel()
 	svc := newService(t, fixedNow)
 	ctx := context.Background()
-	n := openTo(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
+	n := openAt(t, svc, 1, "maria@example.org", "ouvidoria@saneamento.example.gov.br")
 	at := time.Date(2026, 12, 30, 12, 0, 0, 0, time.UTC) // after the unit's 20dc (21 Dec) and the legal 30dc (29 Dec)
 	kinds := func(res core.RemindResult) map[string]int {
 		m := map[string]int{}
