@@ -29,7 +29,8 @@ type StatsFigures struct {
 	// decimal; null when none had a legal deadline.
 	WithinLegalPct *float64 `json:"within_legal_deadline_pct"`
 	// MedianDays and P90Days are the median and 90th percentile of the
-	// days from opening to conclusion (continuous percentile, one decimal);
+	// days from opening to conclusion, counted in whole days (full 24-hour periods),
+	// as PostgreSQL's percentile_cont (continuous, one decimal);
 	// null when none was concluded.
 	MedianDays  *float64         `json:"median_days"`
 	P90Days     *float64         `json:"p90_days"`
@@ -59,35 +60,113 @@ type Statistics struct {
 	ByMonth []StatsGroup `json:"by_month"`
 }
 
-// statsSQL reads every figure in one scan of the protocols opened in the
-// period, grouped four ways at once (GROUPING SETS). Months are local to
-// the organization ($3, a time zone name).
+// statsSQL reads every figure in one pass over the protocols opened in
+// the period: first one fine aggregate (type, unit, month, days to
+// conclude, result), which PostgreSQL can spread over parallel workers,
+// then that small set grouped four ways at once (GROUPING SETS): each
+// group is split by the whole days from opening to conclusion (NULL for
+// those not concluded), so the median and 90th percentile come out of that
+// histogram in Go, exactly for durations counted in whole days, without
+// sorting a million rows. Months are local to the organization ($3, a time
+// zone name).
 const statsSQL = `
-	WITH base AS (
-		SELECT p.type_id, p.unit_id, to_char(p.opened_at AT TIME ZONE $3, 'YYYY-MM') AS month,
-			p.status = 'concluded' AS done,
-			CASE WHEN p.status = 'concluded' THEN extract(epoch FROM p.concluded_at - p.opened_at) / 86400 END AS days,
-			CASE WHEN p.status = 'concluded' AND p.legal_deadline IS NOT NULL THEN p.concluded_at <= p.legal_deadline END AS in_time,
-			p.extended_at IS NOT NULL AS ext, p.info_requested_at IS NOT NULL AS comp, s.rating
+	WITH fine AS (
+		SELECT p.type_id, p.unit_id, date_trunc('month', p.opened_at AT TIME ZONE $3) AS month,
+			CASE WHEN p.status = 'concluded' THEN floor(date_part('epoch', p.concluded_at - p.opened_at) / 86400)::int END AS h,
+			CASE WHEN p.status = 'concluded' THEN coalesce(p.result, '') END AS result,
+			count(*) AS n,
+			count(*) FILTER (WHERE p.status = 'concluded' AND p.legal_deadline IS NOT NULL) AS with_legal,
+			count(*) FILTER (WHERE p.status = 'concluded' AND p.concluded_at <= p.legal_deadline) AS within,
+			count(*) FILTER (WHERE p.extended_at IS NOT NULL) AS ext,
+			count(*) FILTER (WHERE p.info_requested_at IS NOT NULL) AS comp,
+			count(s.rating) AS ratings, coalesce(sum(s.rating), 0) AS rating_sum
 		FROM protocols p LEFT JOIN surveys s ON s.protocol_id = p.id
-		WHERE p.opened_at >= $1 AND p.opened_at < $2)
-	SELECT GROUPING(type_id, unit_id, month), coalesce(type_id, 0), coalesce(unit_id, 0), coalesce(month, ''),
-		count(*), count(*) FILTER (WHERE done), count(in_time), count(*) FILTER (WHERE in_time),
-		percentile_cont(0.5) WITHIN GROUP (ORDER BY days), percentile_cont(0.9) WITHIN GROUP (ORDER BY days),
-		count(*) FILTER (WHERE ext), count(*) FILTER (WHERE comp), count(rating), avg(rating)::float8
-	FROM base
-	GROUP BY GROUPING SETS ((), (type_id), (unit_id), (month))`
+		WHERE p.opened_at >= $1 AND p.opened_at < $2
+		GROUP BY 1, 2, 3, 4, 5)
+	SELECT GROUPING(type_id, unit_id, month, h, result), coalesce(type_id, 0), coalesce(unit_id, 0),
+		coalesce(to_char(month, 'YYYY-MM'), ''), h, coalesce(result, ''),
+		sum(n)::bigint, sum(with_legal)::bigint, sum(within)::bigint, sum(ext)::bigint, sum(comp)::bigint,
+		sum(ratings)::bigint, sum(rating_sum)::bigint, (sum(n) FILTER (WHERE h IS NOT NULL))::bigint
+	FROM fine
+	GROUP BY GROUPING SETS ((type_id, h), (unit_id, h), (month, h), (h),
+		(type_id, result), (unit_id, result), (month, result), (result))`
 
-// statsResultsSQL counts the concluded protocols of the period by result,
-// in all and per type, unit and month.
-const statsResultsSQL = `
-	WITH base AS (
-		SELECT type_id, unit_id, to_char(opened_at AT TIME ZONE $3, 'YYYY-MM') AS month, coalesce(result, '') AS result
-		FROM protocols
-		WHERE opened_at >= $1 AND opened_at < $2 AND status = 'concluded')
-	SELECT GROUPING(type_id, unit_id, month), coalesce(type_id, 0), coalesce(unit_id, 0), coalesce(month, ''), result, count(*)
-	FROM base
-	GROUP BY GROUPING SETS ((result), (type_id, result), (unit_id, result), (month, result))`
+// statsWorkMem lets the statistics query keep its hash tables in memory
+// (a few thousand groups) instead of sorting on disk.
+const statsWorkMem = "64MB"
+
+// hourHistogram accumulates one group's figures from the rows of statsSQL.
+type hourHistogram struct {
+	f         StatsFigures
+	ratingSum int64
+	hours     map[int64]int64 // whole days to conclude → protocols
+}
+
+func (h *hourHistogram) add(hours *int64, n, withLegal, within, ext, comp, ratings, ratingSum int64) {
+	h.f.Received += n
+	h.f.WithLegalDeadline += withLegal
+	h.f.WithinLegalDeadline += within
+	h.f.Extensions += ext
+	h.f.Complements += comp
+	h.f.SurveyCount += ratings
+	h.ratingSum += ratingSum
+	if hours != nil {
+		h.f.Concluded += n
+		if h.hours == nil {
+			h.hours = map[int64]int64{}
+		}
+		h.hours[*hours] += n
+	}
+}
+
+// figures finishes the group: in progress, percentages, percentiles, mean.
+func (h *hourHistogram) figures() StatsFigures {
+	f := h.f
+	f.InProgress = f.Received - f.Concluded
+	if f.WithLegalDeadline > 0 {
+		pct := float64(f.WithinLegalDeadline) * 100 / float64(f.WithLegalDeadline)
+		f.WithinLegalPct = round(&pct, 1)
+	}
+	if f.SurveyCount > 0 {
+		mean := float64(h.ratingSum) / float64(f.SurveyCount)
+		f.SurveyMean = round(&mean, 2)
+	}
+	if f.Concluded > 0 {
+		keys := make([]int64, 0, len(h.hours))
+		for k := range h.hours {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+		f.MedianDays = round(percentileCont(keys, h.hours, f.Concluded, 0.5), 1)
+		f.P90Days = round(percentileCont(keys, h.hours, f.Concluded, 0.9), 1)
+	}
+	f.Results = map[string]int64{}
+	return f
+}
+
+// percentileCont is PostgreSQL's percentile_cont(q) over a histogram of
+// whole days (keys sorted, counts, total n): linear interpolation
+// between the values at ranks floor and ceil of q·(n−1).
+func percentileCont(keys []int64, counts map[int64]int64, n int64, q float64) *float64 {
+	pos := q * float64(n-1)
+	lo, hi := int64(pos), int64(pos)
+	if float64(lo) < pos {
+		hi = lo + 1
+	}
+	at := func(rank int64) float64 {
+		var seen int64
+		for _, k := range keys {
+			seen += counts[k]
+			if rank < seen {
+				return float64(k)
+			}
+		}
+		return float64(keys[len(keys)-1])
+	}
+	vlo, vhi := at(lo), at(hi)
+	v := vlo + (pos-float64(lo))*(vhi-vlo)
+	return &v
+}
 
 // Statistics returns the public figures of the protocols opened from from
 // (inclusive) to to (exclusive): received, concluded, in progress,
@@ -125,84 +204,108 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 	for i, u := range units {
 		byUnit[u.id] = &st.ByUnit[i]
 	}
-	st.Total.Results = map[string]int64{}
+	var total hourHistogram
+	typeH, unitH, monthH := map[int64]*hourHistogram{}, map[int64]*hourHistogram{}, map[string]*hourHistogram{}
+	get := func(m map[int64]*hourHistogram, k int64) *hourHistogram {
+		if m[k] == nil {
+			m[k] = &hourHistogram{}
+		}
+		return m[k]
+	}
+	type resultRow struct {
+		g              int
+		typeID, unitID int64
+		month, result  string
+		n              int64
+	}
+	var results []resultRow
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+statsWorkMem+"'"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, statsSQL, from, to, org.Location().String())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var g int
+			var typeID, unitID int64
+			var month, result string
+			var hours *int64
+			var n, withLegal, within, ext, comp, ratings, ratingSum int64
+			var concluded *int64
+			if err := rows.Scan(&g, &typeID, &unitID, &month, &hours, &result, &n, &withLegal, &within, &ext, &comp, &ratings,
+				&ratingSum, &concluded); err != nil {
+				return err
+			}
+			// GROUPING(type_id, unit_id, month, h, result): a bit set for
+			// each column left out. Sets with h: the figures; with result:
+			// the results of the concluded ones.
+			if g&0b10 != 0 {
+				if concluded != nil && *concluded > 0 {
+					results = append(results, resultRow{g: g >> 2, typeID: typeID, unitID: unitID, month: month, result: result, n: *concluded})
+				}
+				continue
+			}
+			var h *hourHistogram
+			switch g >> 2 {
+			case 0b111:
+				h = &total
+			case 0b011:
+				h = get(typeH, typeID)
+			case 0b101:
+				h = get(unitH, unitID)
+			case 0b110:
+				if monthH[month] == nil {
+					monthH[month] = &hourHistogram{}
+				}
+				h = monthH[month]
+			default:
+				continue
+			}
+			h.add(hours, n, withLegal, within, ext, comp, ratings, ratingSum)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return st, fmt.Errorf("reading statistics: %w", err)
+	}
+	st.Total = total.figures()
+	for id, h := range typeH {
+		if t := byType[id]; t != nil {
+			t.StatsFigures = h.figures()
+		}
+	}
+	for id, h := range unitH {
+		if u := byUnit[id]; u != nil {
+			u.StatsFigures = h.figures()
+		}
+	}
 	months := map[string]*StatsGroup{}
-	rows, err := s.pool.Query(ctx, statsSQL, from, to, org.Location().String())
-	if err != nil {
-		return st, fmt.Errorf("reading statistics: %w", err)
-	}
 	var monthList []*StatsGroup
-	for rows.Next() {
-		var g int
-		var typeID, unitID int64
-		var month string
-		var f StatsFigures
-		var median, p90, mean *float64
-		if err := rows.Scan(&g, &typeID, &unitID, &month, &f.Received, &f.Concluded, &f.WithLegalDeadline, &f.WithinLegalDeadline,
-			&median, &p90, &f.Extensions, &f.Complements, &f.SurveyCount, &mean); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("reading statistics: %w", err)
-		}
-		f.InProgress = f.Received - f.Concluded
-		f.MedianDays, f.P90Days, f.SurveyMean = round(median, 1), round(p90, 1), round(mean, 2)
-		if f.WithLegalDeadline > 0 {
-			pct := float64(f.WithinLegalDeadline) * 100 / float64(f.WithLegalDeadline)
-			f.WithinLegalPct = round(&pct, 1)
-		}
-		f.Results = map[string]int64{}
-		// GROUPING(type_id, unit_id, month): a bit set for each column left out.
-		switch g {
+	for k, h := range monthH {
+		m := &StatsGroup{Key: k, Name: k, StatsFigures: h.figures()}
+		months[k] = m
+		monthList = append(monthList, m)
+	}
+	for _, r := range results {
+		switch r.g {
 		case 0b111:
-			st.Total = f
+			st.Total.Results[r.result] = r.n
 		case 0b011:
-			if t := byType[typeID]; t != nil {
-				t.StatsFigures = f
+			if t := byType[r.typeID]; t != nil {
+				t.Results[r.result] = r.n
 			}
 		case 0b101:
-			if u := byUnit[unitID]; u != nil {
-				u.StatsFigures = f
+			if u := byUnit[r.unitID]; u != nil {
+				u.Results[r.result] = r.n
 			}
 		case 0b110:
-			m := &StatsGroup{Key: month, Name: month, StatsFigures: f}
-			months[month] = m
-			monthList = append(monthList, m)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("reading statistics: %w", err)
-	}
-	rows, err = s.pool.Query(ctx, statsResultsSQL, from, to, org.Location().String())
-	if err != nil {
-		return st, fmt.Errorf("reading results: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g int
-		var typeID, unitID, n int64
-		var month, result string
-		if err := rows.Scan(&g, &typeID, &unitID, &month, &result, &n); err != nil {
-			return st, fmt.Errorf("reading results: %w", err)
-		}
-		switch g {
-		case 0b111:
-			st.Total.Results[result] = n
-		case 0b011:
-			if t := byType[typeID]; t != nil {
-				t.Results[result] = n
-			}
-		case 0b101:
-			if u := byUnit[unitID]; u != nil {
-				u.Results[result] = n
-			}
-		case 0b110:
-			if m := months[month]; m != nil {
-				m.Results[result] = n
+			if m := months[r.month]; m != nil {
+				m.Results[r.result] = r.n
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("reading results: %w", err)
 	}
 	sort.Slice(monthList, func(i, j int) bool { return monthList[i].Key < monthList[j].Key })
 	for _, m := range monthList {

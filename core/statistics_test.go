@@ -190,7 +190,8 @@ func expectedFigures(set []genProtocol, keep func(genProtocol) bool) core.StatsF
 		}
 		f.Concluded++
 		f.Results[p.result]++
-		days = append(days, p.concluded.Sub(p.opened).Hours()/24)
+		// Durations count in whole days (the statistics' definition).
+		days = append(days, math.Floor(p.concluded.Sub(p.opened).Hours()/24))
 		if p.legal != nil {
 			f.WithLegalDeadline++
 			if !p.concluded.After(*p.legal) {

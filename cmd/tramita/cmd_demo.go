@@ -205,6 +205,8 @@ func printDemo(w io.Writer, d *demo) {
 	fmt.Fprintf(w, "  entre como Ana / sign in as Ana: %s, senha / password %s\n", d.StaffEmail, d.StaffPassword)
 	fmt.Fprintf(w, "  (ou peça um link: chega na caixa IMAP de Ana / or ask for a link: it arrives in Ana's IMAP mailbox)\n")
 	fmt.Fprintf(w, "Métricas / metrics:                %s/metrics\n", d.WebURL)
+	fmt.Fprintf(w, "Painel (estatísticas / statistics): %s/painel\n", d.WebURL)
+	fmt.Fprintf(w, "Carta de serviços / services:      %s/servicos\n", d.WebURL)
 	fmt.Fprintf(w, "IMAP (sem TLS / plain):            %s\n", d.Mail.IMAPAddr)
 	fmt.Fprintf(w, "SMTP (sem TLS, AUTH PLAIN):        %s\n", d.Mail.SMTPAddr)
 	if l := d.services.lmtp; l != nil {
