@@ -101,7 +101,8 @@ func TestStatisticsOverAGeneratedSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		if g.rating > 0 {
-			if _, err := pool.Exec(ctx, `INSERT INTO surveys (protocol_id, rating, at) VALUES ($1, $2, $3)`, id, g.rating, *g.concluded); err != nil {
+			if _, err := pool.Exec(ctx, `WITH s AS (INSERT INTO surveys (protocol_id, rating, at) VALUES ($1, $2, $3) RETURNING protocol_id)
+				UPDATE protocols SET survey_rating = $2 WHERE id = $1`, id, g.rating, *g.concluded); err != nil {
 				t.Fatal(err)
 			}
 		}

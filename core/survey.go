@@ -95,9 +95,12 @@ func (s *Service) AnswerSurvey(ctx context.Context, token string, rating int, co
 	}
 	c, _ := s.cfg.Keys.Verify(token, surveyAudience) // verified by Survey
 	now := s.now()
-	tag, err := s.pool.Exec(ctx, `INSERT INTO surveys (protocol_id, rating, comment, at)
-		SELECT id, $2, $3, $4 FROM protocols WHERE id = $1 AND concluded_at IS NOT NULL
-		ON CONFLICT (protocol_id) DO NOTHING`, c.ProtocolID, rating, comment, now)
+	tag, err := s.pool.Exec(ctx, `WITH answer AS (
+			INSERT INTO surveys (protocol_id, rating, comment, at)
+			SELECT id, $2, $3, $4 FROM protocols WHERE id = $1 AND concluded_at IS NOT NULL
+			ON CONFLICT (protocol_id) DO NOTHING
+			RETURNING protocol_id, rating)
+		UPDATE protocols p SET survey_rating = a.rating FROM answer a WHERE p.id = a.protocol_id`, c.ProtocolID, rating, comment, now)
 	if err != nil {
 		return v, fmt.Errorf("recording survey: %w", err)
 	}

@@ -44,5 +44,9 @@ CREATE TABLE IF NOT EXISTS surveys (
     at           timestamptz NOT NULL
 );
 
+-- The survey's rating is copied on the protocol, so the statistics read one
+-- table in one pass (no join over a million rows).
+ALTER TABLE protocols ADD COLUMN IF NOT EXISTS survey_rating smallint;
+
 -- Statistics read every protocol by opening date.
 CREATE INDEX IF NOT EXISTS protocols_opened_at ON protocols (opened_at);
