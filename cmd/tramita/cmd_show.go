@@ -61,6 +61,16 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 	if v.Deadline != nil {
 		fmt.Fprintf(w, "Prazo:    %s\n", ts(*v.Deadline))
 	}
+	if v.LegalDeadline != nil {
+		extended := ""
+		if v.Extended {
+			extended = " (prorrogado)"
+		}
+		fmt.Fprintf(w, "Prazo de resposta: %s%s  %s\n", ts(*v.LegalDeadline), extended, v.LegalBasis)
+	}
+	if v.Result != "" {
+		fmt.Fprintf(w, "Resultado: %s\n", v.Result)
+	}
 	fmt.Fprintf(w, "Chave:    %s\n", v.AccessKey)
 	for _, p := range v.Participants {
 		fmt.Fprintf(w, "  %-16s %s\n", core.ParticipantRoleLabel(p.Role).In(lang), strings.TrimSpace(p.Email+" "+p.Name))
