@@ -23,6 +23,9 @@ type actionForm struct {
 	Reopen     bool   // reabrir
 	Suspend    string // sobrestar: the reason
 	Resume     bool   // retomar
+	Result     string // resultado: the result of #concluir RESULTADO
+	Extend     string // prorrogar: the reason of #prorrogar, sent to the requester
+	Request    string // complementar: what #complementar asks the requester
 	Dispatch   string // despacho
 }
 
@@ -31,6 +34,7 @@ func readActionForm(r *http.Request) actionForm {
 	return actionForm{Commands: webkit.Field(r, "comandos"), Forward: webkit.Field(r, "encaminhar"), Deadline: webkit.Field(r, "prazo"),
 		Type: webkit.Field(r, "tipo"), Visibility: webkit.Field(r, "visibilidade"), Reply: on("responder"), Note: on("nota"),
 		Close: on("concluir"), Reopen: on("reabrir"), Suspend: webkit.Field(r, "sobrestar"), Resume: on("retomar"),
+		Result: webkit.Field(r, "resultado"), Extend: webkit.Field(r, "prorrogar"), Request: webkit.Field(r, "complementar"),
 		Dispatch: webkit.Field(r, "despacho")}
 }
 
@@ -69,11 +73,17 @@ func (f actionForm) Lines() string {
 	if f.Resume {
 		l = append(l, "#retomar")
 	}
+	if f.Extend != "" {
+		l = append(l, "#prorrogar "+one(f.Extend))
+	}
+	if f.Request != "" {
+		l = append(l, "#complementar "+one(f.Request))
+	}
 	if f.Reopen {
 		l = append(l, "#reabrir")
 	}
 	if f.Close {
-		l = append(l, "#concluir")
+		l = append(l, strings.TrimSpace("#concluir "+one(f.Result)))
 	}
 	return strings.Join(l, "\n")
 }
