@@ -608,7 +608,7 @@ func IsOwnAddress(org Organization, addr string) bool {
 // routeTypeSQL picks the protocol type from the addresses the mail was
 // sent to; mail to the plain service address gets the default type.
 const routeTypeSQL = `
-	SELECT `+typeColumns+` FROM protocol_types
+	SELECT ` + typeColumns + ` FROM protocol_types
 	WHERE active
 	ORDER BY (addresses && $1::text[]) DESC, (code = coalesce($2, 'OUTROS')) DESC, position
 	LIMIT 1`
