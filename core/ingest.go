@@ -377,16 +377,7 @@ func (it *ingestTx) createProtocol(ctx context.Context, db DBTX, ty ProtocolType
 	}
 	subject := it.openingSubject()
 	deadline := it.typeDeadline(ty)
-	// The legal deadline runs from the opening, whatever the door
-	// (DESIGN.md, "Legal deadlines").
-	var legal *time.Time
-	var legalSpec *string
-	if ty.LegalDeadline != "" {
-		if d, err := ParseDuration(ty.LegalDeadline); err == nil {
-			due := NewCalendar(it.org).Due(it.now, d)
-			legal, legalSpec = &due, &ty.LegalDeadline
-		}
-	}
+	legal, legalSpec := it.typeLegalDeadline(ty)
 	p := protocolRow{Number: num.String(), Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
 	key := NewAccessKey()
 	err = db.QueryRow(ctx, `
@@ -495,6 +486,7 @@ func (it *ingestTx) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	legal, legalSpec := it.typeLegalDeadline(ty)
 	var deadlineBusiness bool
 	if deadline != nil {
 		d, _ := ParseDuration(ty.Deadline) // parsed already: deadline is set
@@ -502,10 +494,10 @@ func (it *ingestTx) open(ctx context.Context) error {
 	}
 	if _, err := it.tx.Exec(ctx, `
 		INSERT INTO protocols (id, number, year, seq, access_key, type_id, unit_id, subject, opened_at, updated_at, deadline,
-			deadline_step_id, deadline_business)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, CASE WHEN $10::timestamptz IS NOT NULL THEN $11::bigint END, $12)`,
+			deadline_step_id, deadline_business, legal_deadline, legal_spec)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, CASE WHEN $10::timestamptz IS NOT NULL THEN $11::bigint END, $12, $13, $14)`,
 		p.ID, num.String(), num.Year, num.Seq, NewAccessKey(), ty.ID, ty.UnitID, it.openingSubject(), it.now, deadline,
-		stepID, deadlineBusiness); err != nil {
+		stepID, deadlineBusiness, legal, legalSpec); err != nil {
 		return fmt.Errorf("creating protocol: %w", err)
 	}
 	it.result.Protocol = num.String()
@@ -519,6 +511,22 @@ func (it *ingestTx) openingSubject() string {
 		return s
 	}
 	return "(sem assunto)"
+}
+
+// typeLegalDeadline is the legal deadline of a protocol of type ty opened
+// now, and the spec it was counted with (nil, nil when the type has none):
+// it runs from the opening, whatever the door (DESIGN.md, "Legal deadlines").
+func (it *ingestTx) typeLegalDeadline(ty ProtocolType) (*time.Time, *string) {
+	if ty.LegalDeadline == "" {
+		return nil, nil
+	}
+	d, err := ParseDuration(ty.LegalDeadline)
+	if err != nil {
+		return nil, nil
+	}
+	due := NewCalendar(it.org).Due(it.now, d)
+	spec := ty.LegalDeadline
+	return &due, &spec
 }
 
 // typeDeadline is the type's default deadline counted from now, or nil.
