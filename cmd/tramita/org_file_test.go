@@ -43,9 +43,9 @@ func TestOrgApplyUnknownKey(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		file + line("visibilty:") + ` chave desconhecida "visibilty" em types[`,
-		`as chaves permitidas aqui são: code, name, description, unit, addresses, deadline, visibility (você quis dizer "visibility"?)`,
+		`as chaves permitidas aqui são: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results (você quis dizer "visibility"?)`,
 		file + line("visibilty:") + ` unknown key "visibilty" in types[`,
-		`the keys allowed here are: code, name, description, unit, addresses, deadline, visibility (did you mean "visibility"?)`,
+		`the keys allowed here are: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results (did you mean "visibility"?)`,
 		file + line("fuso:") + ` chave desconhecida "fuso" em organization; as chaves permitidas aqui são: name, nup_unit, address, timezone,`,
 		file + line("unidades:") + ` unknown key "unidades" at the top of the file; the keys allowed here are: organization, units, staff, types`,
 	} {
