@@ -14,9 +14,13 @@ const (
 	ClassBulk      MessageClass = "bulk"       // mailing lists, Precedence: bulk
 )
 
+// SourceWeb is the Source.Kind of what the public web form sends: an
+// opening confirmed by its link, or a message from the keyed lookup page.
+const SourceWeb = "web"
+
 // Source says where a message came from, for the record and for IMAP dedupe.
 type Source struct {
-	Kind        string // "pipe" or "imap"
+	Kind        string // "pipe", "imap" or "web" (SourceWeb)
 	Mailbox     string // IMAP mailbox name; "" for pipe
 	UIDValidity uint32
 	UID         uint32
@@ -94,6 +98,10 @@ type Inbound struct {
 	SenderVerified bool
 	// AuthReason explains SenderVerified for the log and the rejection notice.
 	AuthReason string
+
+	// Web carries what the public form adds to an opening (Source.Kind
+	// SourceWeb): the chosen type and the requester's details; nil for mail.
+	Web *WebOpening
 
 	TooLarge bool     // over the size limit: stored, answered once, not processed
 	Problems []string // what the parser could not read; logged by mailin with the raw message's id

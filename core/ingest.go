@@ -96,6 +96,9 @@ func (s *Service) Ingest(ctx context.Context, in Inbound) (IngestResult, error) 
 func (it *ingestTx) run(ctx context.Context) error {
 	in := it.in
 	rawSum, ident := identity(in.Raw, in.MessageID)
+	if in.Source.Kind == SourceWeb {
+		ident = webIdentity(in.MessageID)
+	}
 	var src *string
 	if in.Source.Mailbox != "" {
 		src = &in.Source.Mailbox
@@ -441,6 +444,12 @@ func (it *ingestTx) open(ctx context.Context) error {
 	if routeErr != nil {
 		return routeErr
 	}
+	if in.Web != nil && in.Web.TypeCode != "" { // the type the form's requester chose
+		var err error
+		if ty, err = resolveType(ctx, it.tx, in.Web.TypeCode); err != nil {
+			return err
+		}
+	}
 	p := protocolRow{ID: protocolID, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
 	deadline := it.typeDeadline(ty)
 
@@ -450,9 +459,17 @@ func (it *ingestTx) open(ctx context.Context) error {
 		r := strings.ToLower(in.ReplyTo[0].Email)
 		replyTo = &r
 	}
-	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, reply_to) VALUES ($1, 'requester', $2, $3, $4)`,
-		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo); err != nil {
+	var req Person // the form's details; by mail only the From name
+	if in.Web != nil {
+		req = in.Web.Requester
+	}
+	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, reply_to, document, account, phone)
+		VALUES ($1, 'requester', $2, $3, $4, $5, $6, $7)`,
+		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo, req.Document, req.Account, req.Phone); err != nil {
 		return fmt.Errorf("adding requester: %w", err)
+	}
+	if err := it.webOtherRequester(ctx, p.ID); err != nil {
+		return err
 	}
 	if err := it.addCcParticipants(ctx, p.ID); err != nil {
 		return err
@@ -472,6 +489,9 @@ func (it *ingestTx) open(ctx context.Context) error {
 		it.result.Reason += fmt.Sprintf("; not acknowledged: %s already got %d acknowledgements in the last hour", it.answerAddress(), it.s.cfg.AckLimit)
 		it.s.log.Warn("acknowledgement limit reached", "protocol_id", p.ID, "limit", it.s.cfg.AckLimit)
 	} else if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
+		return err
+	}
+	if err := it.webOtherAck(ctx, p.ID, stepID); err != nil {
 		return err
 	}
 	if err := it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,

@@ -71,6 +71,8 @@ var notificationKinds = []KindInfo{
 	// dispatch, survey_token.
 	{Kind: NotifyConclusion, Label: Label{"aviso de conclusão", "conclusion notice"},
 		ToRequester: true, RecordsFailures: true, AccessKey: KeyRequesters},
+	{Kind: NotifyWebConfirm, Label: Label{"confirmação de envio pelo site", "confirmation of a web submission"},
+		ToRequester: true, AutoReplied: true},
 }
 
 // NotificationKinds returns the table of notification kinds, in DESIGN.md

@@ -65,6 +65,9 @@ type OrgType struct {
 	// Results are the allowed conclusion results; when given, #concluir
 	// needs one of them.
 	Results []string `yaml:"results"`
+	// The public form's settings (document, account_label, max_files,
+	// max_file_bytes, web).
+	TypeWebSpec `yaml:",inline"`
 }
 
 // ErrInvalidOrg wraps every validation error of an organization file.
@@ -168,6 +171,9 @@ func (o *OrgSpec) Validate() error {
 		case "", Public, Private:
 		default:
 			bad("types[%d] (%s): visibility %q must be public or private", i, t.Code, t.Visibility)
+		}
+		for _, msg := range t.TypeWebSpec.problems() {
+			bad("types[%d] (%s): %s", i, t.Code, msg)
 		}
 		for key, v := range map[string]string{"legal_deadline": t.LegalDeadline, "extension": t.Extension} {
 			if v == "" {
@@ -376,8 +382,12 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 			if err != nil {
 				return fmt.Errorf("saving type %s: %w", code, err)
 			}
+			webUpdated, err := ty.TypeWebSpec.apply(ctx, tx, code)
+			if err != nil {
+				return fmt.Errorf("saving type %s: %w", code, err)
+			}
 			typeCodes = append(typeCodes, code)
-			ch.add(created, updated)
+			ch.add(created, updated || webUpdated)
 		}
 		t, err = tx.Exec(ctx, `UPDATE protocol_types SET active = false WHERE active AND NOT code = ANY($1)`, typeCodes)
 		if err != nil {

@@ -85,6 +85,7 @@ const (
 	// was concluded, with the result and the satisfaction survey link
 	// (Lei 13.460/2017, art. 23).
 	NotifyConclusion NotificationKind = "conclusion"
+	NotifyWebConfirm NotificationKind = "web_confirm" // the confirmation link of a web form submission (no protocol yet)
 )
 
 // Role is a staff member's role; it decides what they may command.

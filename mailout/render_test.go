@@ -80,6 +80,10 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		staff()
 		d.StepID, d.Step = 0, nil
 		data = map[string]any{"failed": []string{"joana.cidada@example.org (550 5.1.1)"}, "undelivered": "ack"}
+	case core.NotifyWebConfirm:
+		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
+		data = map[string]any{"confirm_path": "/novo/confirmar/AQFmA2Qx9o", "subject": "Vazamento na calçada",
+			"type_name": "Vazamento", "requester_name": "Joana Cidadã", "expires_at": deadline}
 	case core.NotifyTooLarge:
 		d.ProtocolID, d.StepID, d.Protocol, d.Step = 0, 0, nil, nil
 		data = map[string]any{"size": 32_715_571, "limit": 26_214_400, "subject": "Fotos do vazamento"}

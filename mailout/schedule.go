@@ -14,7 +14,16 @@ import (
 const (
 	DefaultRemindSchedule = "*/5 * * * *" // a reminder pass every five minutes
 	DefaultDigestSchedule = "0 8 * * 1-5" // the overdue digest at 08:00 on weekdays
+	// WebPurgeSchedule deletes unconfirmed web submissions older than
+	// core.WebPendingTTL, hourly at minute 17 (the pass is idempotent).
+	WebPurgeSchedule = "17 * * * *"
 )
+
+// WebPurger is implemented by a Reminders that also keeps web form
+// submissions (*core.Service): NewScheduler then runs the purge hourly.
+type WebPurger interface {
+	PurgeWebSubmissions(ctx context.Context, now time.Time) (submissions, files int64, err error)
+}
 
 // Reminders is what the schedules call on core; both passes are idempotent
 // (uniqueness comes from database keys, not from "the cron fires once").
@@ -83,7 +92,26 @@ func NewScheduler(r Reminders, cfg ScheduleConfig) (*cron.Cron, error) {
 	if _, err := c.AddFunc(cfg.Digest, run("digest", r.DigestPass)); err != nil {
 		return nil, fmt.Errorf("TRAMITA_DIGEST_SCHEDULE %q: %w", cfg.Digest, err)
 	}
+	if p, ok := r.(WebPurger); ok {
+		if _, err := c.AddFunc(WebPurgeSchedule, func() { purgeWeb(p, cfg.Now(), log) }); err != nil {
+			return nil, fmt.Errorf("web purge schedule: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// purgeWeb runs one purge of unconfirmed web submissions and logs it.
+func purgeWeb(p WebPurger, now time.Time, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	subs, files, err := p.PurgeWebSubmissions(ctx, now)
+	if err != nil {
+		log.Error("scheduled pass failed", "pass", "web_purge", "error", err)
+		return
+	}
+	if subs > 0 || files > 0 {
+		log.Info("unconfirmed web submissions deleted", "submissions", subs, "files", files)
+	}
 }
 
 // slogCron is cron.Logger over slog, for the job wrappers: a run skipped

@@ -46,8 +46,8 @@ func TestSchedulerRunsIdempotentPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := c.Entries()
-	if len(entries) != 2 {
-		t.Fatalf("%d schedules, want remind and digest", len(entries))
+	if len(entries) != 3 {
+		t.Fatalf("%d schedules, want remind, digest and the web purge (core.Service is a WebPurger)", len(entries))
 	}
 	for range 2 { // a double fire changes nothing
 		for _, e := range entries {

@@ -70,6 +70,8 @@ type View struct {
 	Applied     bool     // command_result: the commands were applied
 	Help        string   // command_result: the #ajuda table (not escaped: shown as a code block)
 	OnBehalf    bool     // ack: opened by staff on someone's behalf
+	ConfirmURL  string   // web_confirm: the confirmation link (not escaped)
+	ExpiresAt   string   // web_confirm: when the link stops working
 	From        string   // command_rejected: address the refused commands came from
 	NoCommands  bool     // command_rejected: the message had no commands; it was kept as a private message
 	Door        string   // intake_alert: imap, lmtp or smtp (not escaped)
@@ -109,7 +111,7 @@ func (v View) escaped() View {
 	}
 	for _, p := range []*string{&v.OrgName, &v.Number, &v.Subject, &v.AccessKey, &v.TypeName, &v.TypeDescription,
 		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.NewDeadline, &v.LegalDeadline, &v.LegalBasis, &v.Result, &v.Request, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
-		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From} {
+		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From, &v.ExpiresAt} {
 		*p = e(*p)
 	}
 	v.Attachments, v.Failed = list(v.Attachments), list(v.Failed)
@@ -234,6 +236,18 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 	}
 	if n, ok := number(data["failures"]); ok {
 		v.Failures = int(n)
+	}
+	if p := str(data["confirm_path"]); p != "" {
+		v.ConfirmURL = strings.TrimRight(publicURL, "/") + p
+	}
+	if t, ok := timeOf(data["expires_at"]); ok {
+		v.ExpiresAt = formatTime(t, loc, lang)
+	}
+	if v.TypeName == "" {
+		v.TypeName = str(data["type_name"])
+	}
+	if v.RequesterName == "" {
+		v.RequesterName = str(data["requester_name"])
 	}
 	if n, ok := number(data["size"]); ok {
 		v.Size = formatSize(n, lang)
@@ -398,5 +412,6 @@ func sampleView(lang string) View {
 		StepAuthor: "Autor", FromUnit: "Origem", Attachments: []string{"a.pdf (1 KB)"}, Failed: []string{"a@b.example (550)"},
 		Undelivered: "ack", Size: "2 MB", Limit: "1 MB", Lines: []Line{{Text: "#ajuda", OK: true, Result: "ok"}},
 		Applied: true, Help: "#ajuda", OnBehalf: true, From: "a@b.example", Unattended: true,
+		ConfirmURL: "http://127.0.0.1:8080/novo/confirmar/x", ExpiresAt: "02/01/2026 10:00",
 		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT", Kind: "legal"}}}
 }

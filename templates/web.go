@@ -8,9 +8,9 @@ import (
 //go:embed web/*.html web/static/*
 var webFiles embed.FS
 
-// WebPages lists the lookup page templates web.NewServer parses, each with
+// WebPages lists the public site's page templates web.NewServer parses, each with
 // layout.html; every one must exist (the server checks at start-up).
-var WebPages = []string{"home", "protocol", "error", "painel", "servicos", "avaliar"}
+var WebPages = []string{"home", "protocol", "error", "painel", "servicos", "avaliar", "novo", "novo_enviado", "confirmar", "comprovante", "mensagem"}
 
 // WebStylesheet is the path, inside Web(), of the lookup page's CSS.
 const WebStylesheet = "static/tramita.css"

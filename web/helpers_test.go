@@ -44,16 +44,22 @@ func newService(t testing.TB) *core.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := svc.ApplyOrg(context.Background(), sampleSpec(t)); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// sampleSpec is examples/org.yaml, strictly decoded.
+func sampleSpec(t testing.TB) *core.OrgSpec {
+	t.Helper()
 	var spec core.OrgSpec
 	dec := yaml.NewDecoder(bytes.NewReader(examples.OrgYAML))
 	dec.KnownFields(true)
 	if err := dec.Decode(&spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ApplyOrg(context.Background(), &spec); err != nil {
-		t.Fatal(err)
-	}
-	return svc
+	return &spec
 }
 
 // newHandler builds the lookup server on svc; opts' zero fields get the

@@ -15,6 +15,7 @@ const orgTTL = 5 * time.Minute
 type orgCache struct {
 	mu      sync.Mutex
 	name    string
+	loc     *time.Location // the organization's time zone; nil until read
 	fetched time.Time
 }
 
@@ -57,5 +58,20 @@ func (s *server) orgName(ctx context.Context) string {
 		return name
 	}
 	c.remember(org.Name, now)
+	c.mu.Lock()
+	c.loc = org.Location()
+	c.mu.Unlock()
 	return org.Name
+}
+
+// location is the organization's time zone (read with its name), UTC
+// while the database has not answered.
+func (s *server) location(ctx context.Context) *time.Location {
+	s.orgName(ctx)
+	s.org.mu.Lock()
+	defer s.org.mu.Unlock()
+	if s.org.loc == nil {
+		return time.UTC
+	}
+	return s.org.loc
 }

@@ -37,6 +37,13 @@ type page struct {
 	Painel   *painelView   // painel
 	Servicos *servicosView // servicos
 	Survey   *surveyView   // avaliar
+
+	CanCreate bool         // home: the "Criar protocolo" form is offered
+	Novo      *novoView    // novo: the "Criar protocolo" form
+	Sent      *sentView    // novo_enviado: check your mail
+	Pending   *pendingView // confirmar: the confirmation button
+	Receipt   *receiptView // comprovante
+	Msg       *messageView // mensagem: the "Enviar mensagem" form and its result
 }
 
 // formView is the lookup form with what was typed and the errors found.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tramita/tramita/core"
@@ -32,6 +33,22 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (TRAMITA_TRUSTED_PROXIES). Default none: the client is RemoteAddr.
 	TrustedProxies webkit.Proxies
+	// FormRate limits form submissions (/novo, messages) per client address
+	// and per e-mail address (TRAMITA_FORM_RATE). Default DefaultFormRate.
+	FormRate webkit.RateLimit
+	// ConfirmLimit is how many confirmation mails one e-mail address gets
+	// per hour (TRAMITA_CONFIRM_LIMIT). Default DefaultConfirmLimit; -1 for
+	// no limit.
+	ConfirmLimit int
+	// PrivacyURL is the organization's privacy page, linked from the form's
+	// LGPD notice (TRAMITA_PRIVACY_URL). Default: no link.
+	PrivacyURL string
+	// LookupOnly keeps the forms (/novo, messages) off even when the
+	// service takes web submissions.
+	LookupOnly bool
+	// PublicURL is the site's address for links printed on the comprovante
+	// (TRAMITA_PUBLIC_URL). Default: the address each request came to.
+	PublicURL string
 	// PageCache keeps rendered protocol pages (TRAMITA_LOOKUP_CACHE).
 	// Default off; it needs a Lookup that is also a ProtocolWatcher.
 	PageCache PageCache
@@ -50,11 +67,18 @@ type server struct {
 	org     *orgCache
 	cache   *pageCache // nil when off
 	painel  painelCache
+	intake  *intake // nil when the service takes no web submissions
+	// publicURL is TRAMITA_PUBLIC_URL, for printed links; "" uses the
+	// request's host.
+	publicURL string
 }
 
-// NewServer returns the lookup page's handler: the form at /, the result at
-// /p/{number}, file downloads, the JSON twin at /api/protocolos/{number},
-// /healthz and the embedded stylesheet under /static/. It fails when a
+// NewServer returns the public site's handler: the lookup form at /, the
+// result at /p/{number}, file downloads, the JSON twin at
+// /api/protocolos/{number}, /healthz and the embedded stylesheet under
+// /static/; when svc is also an Intake, the "Criar protocolo" form at /novo
+// with its confirmation links /novo/confirmar/{token}, and the "Enviar
+// mensagem" form at /p/{number}/mensagem. It fails when a
 // template or the stylesheet is missing or does not parse, or when the page
 // cache is asked for without a ProtocolWatcher or a Context. With the
 // cache on, a goroutine listens for changes until PageCache.Context ends.
@@ -79,9 +103,14 @@ func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 		limit:   webkit.NewLimiter(opts.RateLimit),
 		proxies: opts.TrustedProxies,
 		org:     &orgCache{},
+
+		publicURL: strings.TrimRight(opts.PublicURL, "/"),
 	}
 	if err := s.loadPages(); err != nil {
 		return nil, err
+	}
+	if in, ok := svc.(Intake); ok && !opts.LookupOnly {
+		s.intake = newIntake(in, opts)
 	}
 	var err error
 	if pc := opts.PageCache; pc.Entries > 0 {
@@ -113,6 +142,14 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /servicos", s.limited(s.servicosShow))
 	mux.HandleFunc("GET /avaliar/{token}", s.limited(s.surveyShow))
 	mux.HandleFunc("POST /avaliar/{token}", s.limited(s.surveyAnswer))
+	if s.intake != nil {
+		mux.HandleFunc("GET /novo", s.novoShow)
+		mux.HandleFunc("POST /novo", s.novoSubmit)
+		mux.HandleFunc("GET /novo/confirmar/{token}", s.confirmShow)
+		mux.HandleFunc("POST /novo/confirmar/{token}", s.confirmSubmit)
+		mux.HandleFunc("GET /p/{number}/mensagem", s.limited(s.messageShow))
+		mux.HandleFunc("POST /p/{number}/mensagem", s.messageSubmit)
+	}
 	mux.HandleFunc("GET /healthz", s.healthShow)
 	mux.HandleFunc("GET /static/{name}", s.staticShow)
 	mux.HandleFunc("/", s.notFound)

@@ -37,6 +37,7 @@ type protocolView struct {
 	Result        string   // conclusion result, public
 	Documents     []string // masked
 	Steps         []stepView
+	MessageURL    string // "Enviar mensagem / complementar", with the key; "" without one or without the form
 }
 
 type dateView struct {
@@ -98,6 +99,9 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 		Subject: v.Subject, TypeName: v.TypeName, UnitName: v.UnitName,
 		OpenedAt: date(v.OpenedAt), UpdatedAt: date(v.UpdatedAt),
 		Documents: v.Documents,
+	}
+	if v.KeyOK && s.intake != nil {
+		pv.MessageURL = "/p/" + n.Digits() + "/mensagem?k=" + url.QueryEscape(strings.ToUpper(strings.TrimSpace(key)))
 	}
 	if v.Deadline != nil && v.Status != core.StatusConcluded {
 		d := &deadlineView{dateView: date(*v.Deadline)}

@@ -201,6 +201,7 @@ func printDemo(w io.Writer, d *demo) {
 	fmt.Fprintln(w, "Tramita — demonstração / demo")
 	fmt.Fprintln(w, line)
 	fmt.Fprintf(w, "Página de consulta / lookup page:  %s\n", d.WebURL)
+	fmt.Fprintf(w, "Criar protocolo / web form:        %s/novo\n", d.WebURL)
 	fmt.Fprintf(w, "Página de trâmites / staff site:   %s/gestao\n", d.WebURL)
 	fmt.Fprintf(w, "  entre como Ana / sign in as Ana: %s, senha / password %s\n", d.StaffEmail, d.StaffPassword)
 	fmt.Fprintf(w, "  (ou peça um link: chega na caixa IMAP de Ana / or ask for a link: it arrives in Ana's IMAP mailbox)\n")
@@ -221,6 +222,8 @@ func printDemo(w io.Writer, d *demo) {
 	fmt.Fprintf(w, "\nEscreva para / write to protocolo@saneamento.example.gov.br (or protocolo+vazamento@…,\n")
 	fmt.Fprintf(w, "ligacao@…) como a cidadã; responda como servidor com #encaminhar GCOM, #prazo 5du …\n")
 	fmt.Fprintf(w, "Uma mensagem de exemplo já foi enviada / a sample request was sent: see the citizen's INBOX.\n")
+	fmt.Fprintf(w, "No formulário /novo use o e-mail da cidadã: o link de confirmação chega na INBOX dela.\n")
+	fmt.Fprintf(w, "(web form: give the citizen's address; the confirmation link arrives in her INBOX)\n")
 	fmt.Fprintln(w, "Ctrl-C encerra / stops.")
 	fmt.Fprintln(w, line)
 }

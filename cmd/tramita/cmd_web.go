@@ -27,9 +27,12 @@ type webConfig struct {
 }
 
 // loadWebConfig reads TRAMITA_LISTEN, TRAMITA_LOOKUP_RATE,
-// TRAMITA_TRUSTED_PROXIES and TRAMITA_LOOKUP_CACHE (protocols whose pages
+// TRAMITA_TRUSTED_PROXIES, TRAMITA_LOOKUP_CACHE (protocols whose pages
 // are kept rendered; default web.DefaultPageCacheEntries, 0 or "off" turns
-// the cache off). The caller sets Options.PageCache.Context.
+// the cache off), and for the "Criar protocolo" form TRAMITA_FORM_RATE
+// (submissions per client address and per e-mail), TRAMITA_CONFIRM_LIMIT
+// (confirmation mails per address per hour, or off), TRAMITA_PRIVACY_URL
+// and TRAMITA_PUBLIC_URL. The caller sets Options.PageCache.Context.
 func loadWebConfig() (webConfig, error) {
 	c := webConfig{Listen: os.Getenv("TRAMITA_LISTEN"), Grace: 15 * time.Second}
 	c.Options.PageCache.Entries = web.DefaultPageCacheEntries
@@ -53,6 +56,25 @@ func loadWebConfig() (webConfig, error) {
 		}
 		c.Options.RateLimit = l
 	}
+	if v := os.Getenv("TRAMITA_FORM_RATE"); v != "" {
+		l, err := webkit.ParseRateLimit(v)
+		if err != nil {
+			return c, fmt.Errorf("%w: TRAMITA_FORM_RATE: %v", errUsage, err)
+		}
+		c.Options.FormRate = l
+	}
+	if v := strings.TrimSpace(os.Getenv("TRAMITA_CONFIRM_LIMIT")); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case strings.EqualFold(v, "off"):
+			n = -1
+		case err != nil || n <= 0:
+			return c, fmt.Errorf("%w: TRAMITA_CONFIRM_LIMIT %q: confirmation mails per address per hour, or off", errUsage, v)
+		}
+		c.Options.ConfirmLimit = n
+	}
+	c.Options.PrivacyURL = strings.TrimSpace(os.Getenv("TRAMITA_PRIVACY_URL"))
+	c.Options.PublicURL = strings.TrimSpace(os.Getenv("TRAMITA_PUBLIC_URL"))
 	if v := os.Getenv("TRAMITA_TRUSTED_PROXIES"); v != "" {
 		p, err := webkit.ParseTrustedProxies(v)
 		if err != nil {
@@ -80,6 +102,12 @@ func cmdWeb(ctx context.Context, e env, stderr io.Writer) error {
 	defer pool.Close()
 	cfg.Options.Logger = log
 	cfg.Options.PageCache.Context = ctx
+	if e.Secret == "" {
+		// Form tokens and confirmation links must verify in every
+		// process and after a restart: no forms with a throwaway key.
+		cfg.Options.LookupOnly = true
+		log.Warn("TRAMITA_SECRET is not set: the lookup page runs without the \"Criar protocolo\" form")
+	}
 	handler, err := web.NewServer(svc, cfg.Options)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/agnivade/levenshtein"
@@ -61,18 +62,7 @@ func walkOrgKeys(file string, n *yaml.Node, t reflect.Type, path string, msgs *[
 		}
 		fields := map[string]reflect.Type{}
 		var names []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name == "-" || !f.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = strings.ToLower(f.Name)
-			}
-			fields[name] = f.Type
-			names = append(names, name)
-		}
+		yamlFields(t, fields, &names)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Value == "<<" { // a merge key: its mapping is checked where it is defined
@@ -92,6 +82,27 @@ func walkOrgKeys(file string, n *yaml.Node, t reflect.Type, path string, msgs *[
 		for i, c := range n.Content {
 			walkOrgKeys(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), msgs)
 		}
+	}
+}
+
+// yamlFields adds the YAML keys of struct t and their types, in order,
+// with the fields of ",inline" structs in place (as the decoder reads them).
+func yamlFields(t reflect.Type, fields map[string]reflect.Type, names *[]string) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if slices.Contains(strings.Split(opts, ","), "inline") && f.Type.Kind() == reflect.Struct {
+			yamlFields(f.Type, fields, names)
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f.Type
+		*names = append(*names, name)
 	}
 }
 

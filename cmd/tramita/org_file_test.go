@@ -20,6 +20,8 @@ func TestOrgApplyUnknownKey(t *testing.T) {
 	src := strings.Replace(string(examples.OrgYAML), "    visibility:", "    visibilty:", 1)
 	src = strings.Replace(src, "  timezone:", "  fuso:", 1)
 	src = strings.Replace(src, "units:\n", "unidades: []\nunits:\n", 1)
+	// The form's keys (inline in core.OrgType) are known; a misspelt one is not.
+	src = strings.Replace(src, "    deadline: 10du\n", "    deadline: 10du\n    max_files: 2\n    web: true\n    max_file: 3\n", 1)
 	if src == string(examples.OrgYAML) || strings.Count(src, "visibilty") != 1 {
 		t.Fatal("examples/org.yaml changed: the test no longer misspells a key")
 	}
@@ -43,14 +45,20 @@ func TestOrgApplyUnknownKey(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		file + line("visibilty:") + ` chave desconhecida "visibilty" em types[`,
-		`as chaves permitidas aqui são: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results (você quis dizer "visibility"?)`,
+		`as chaves permitidas aqui são: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results, document, account_label, max_files, max_file_bytes, web (você quis dizer "visibility"?)`,
 		file + line("visibilty:") + ` unknown key "visibilty" in types[`,
-		`the keys allowed here are: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results (did you mean "visibility"?)`,
+		`the keys allowed here are: code, name, description, unit, addresses, deadline, visibility, legal_deadline, extension, legal_basis, results, document, account_label, max_files, max_file_bytes, web (did you mean "visibility"?)`,
 		file + line("fuso:") + ` chave desconhecida "fuso" em organization; as chaves permitidas aqui são: name, nup_unit, address, timezone,`,
 		file + line("unidades:") + ` unknown key "unidades" at the top of the file; the keys allowed here are: organization, units, staff, types`,
+		file + line("max_file:") + ` unknown key "max_file" in types[0]`, `(did you mean "max_files"?)`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, known := range []string{`"max_files"`, `"web"`} {
+		if strings.Contains(msg, "unknown key "+known) {
+			t.Errorf("the form key %s is reported unknown:\n%s", known, msg)
 		}
 	}
 	for _, bad := range []string{"struct {", `yaml:"`, "not found in type"} {

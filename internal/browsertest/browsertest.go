@@ -275,12 +275,27 @@ func (b *Browser) Violations(t testing.TB, tab context.Context) []Violation {
 }
 
 // Audit fails t for every WCAG 2.2 A/AA violation axe-core finds on tab's
-// page; name says which page in the failure.
+// page, and when the page is wider than the window (it must reflow without
+// scrolling sideways, WCAG 1.4.10); name says which page in the failure.
 func (b *Browser) Audit(t testing.TB, tab context.Context, name string) {
 	t.Helper()
 	for _, v := range b.Violations(t, tab) {
 		t.Errorf("%s: accessibility violation %s", name, v)
 	}
+	if page, window := Widths(t, tab); page > window {
+		t.Errorf("%s: the page is %d px wide in a %d px window: it scrolls sideways (WCAG 1.4.10 reflow)", name, page, window)
+	}
+}
+
+// Widths are the width of tab's page (scrollWidth) and of its window, in
+// CSS pixels.
+func Widths(t testing.TB, tab context.Context) (page, window int) {
+	t.Helper()
+	w, err := chromedp.Run(tab, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+	if err != nil || len(w) != 2 {
+		t.Fatalf("measuring the page: %v", err)
+	}
+	return w[0], w[1]
 }
 
 // Check opens url at every size in Sizes, audits it with axe-core and saves
@@ -302,4 +317,18 @@ func (b *Browser) Check(t testing.TB, url, name string) string {
 // (absolute paths).
 func SetFiles(css string, files ...string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetUploadFiles(chromedp.CSS(css), files)
+}
+
+// Follow runs actions that cause a navigation (a click on a submit button
+// or a link), waits until the next page has loaded and returns its HTTP
+// status; it fails t when no page loads within a minute.
+func Follow(t testing.TB, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, time.Minute)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return resp.Status
 }

@@ -26,6 +26,10 @@ func TestAxeFindsViolations(t *testing.T) {
 		io.WriteString(w, `<!DOCTYPE html><html lang="pt-BR"><head><title>Bom</title></head><body><main>`+
 			`<h1>Página</h1><form><label for="q">Busca</label><input id="q" name="q"></form></main></body></html>`)
 	})
+	mux.HandleFunc("/wide", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!DOCTYPE html><html lang="pt-BR"><head><title>Largo</title><meta name="viewport" content="width=device-width">`+
+			`</head><body><main><p><a href="/x">https://protocolo.example.gov.br/p/230370000012026802303700000120268023037000001202680</a></p></main></body></html>`)
+	})
 	srv := httptest.NewServer(webkit.Secure(slog.New(slog.NewTextHandler(io.Discard, nil)), mux))
 	defer srv.Close()
 
@@ -39,6 +43,10 @@ func TestAxeFindsViolations(t *testing.T) {
 		if !slices.Contains(ids, want) {
 			t.Errorf("axe did not report %s; got %v", want, ids)
 		}
+	}
+	browsertest.Open(t, tab, srv.URL+"/wide")
+	if page, window := browsertest.Widths(t, tab); page <= window {
+		t.Errorf("a page with a long unbroken link: %d px in a %d px window, want wider", page, window)
 	}
 	text := b.Check(t, srv.URL+"/good", "good")
 	if text != "Página Busca" {

@@ -18,14 +18,14 @@
 //	browsertest.Open(t, tab, srv.URL+"/novo")
 //	browsertest.Do(t, tab, "filling the form",
 //		chromedp.SetValue(chromedp.ID("nome"), "Maria"),
-//		browsertest.SetFiles("#anexos", "/abs/path/foto.png"),
-//		chromedp.Click(chromedp.CSS("button[type=submit]")))
+//		browsertest.SetFiles("#anexos", "/abs/path/foto.png"))
+//	status := browsertest.Follow(t, tab, "submitting", chromedp.Click(chromedp.CSS("button[type=submit]")))
 //	b.Audit(t, tab, "after submit")              // axe on whatever the tab shows now
 //	b.Screenshot(t, tab, "novo-enviado-phone")
 //	browsertest.Text(t, tab)                     // visible text
 //
 // Set TRAMITA_SCREENSHOT_DIR to keep the screenshots and look at them;
-// otherwise they go to the test's temporary folder. Note that a Click that
-// submits a form returns before the next page loads: wait for something on
-// it (chromedp.WaitVisible) before reading it.
+// otherwise they go to the test's temporary folder. A Click that submits a
+// form or follows a link returns before the next page loads: run it inside
+// Follow, which waits for that page and returns its HTTP status.
 package browsertest

@@ -86,7 +86,9 @@ type Pages struct {
 // LoadPages parses every page with the layout; a missing or broken file is
 // an error, so the server refuses to start rather than fail on a visitor.
 //
-// Templates get the function stylesheet (the hashed CSS URL) besides Funcs.
+// Templates get the functions stylesheet (the hashed CSS URL) and dict
+// ("key", value, … → a map, to pass several values to a sub-template)
+// besides Funcs.
 func LoadPages(c PagesConfig) (*Pages, error) {
 	if c.Layout == "" {
 		c.Layout = "layout.html"
@@ -102,6 +104,7 @@ func LoadPages(c PagesConfig) (*Pages, error) {
 			return c.Stylesheet.URL()
 		},
 	}
+	funcs["dict"] = dict
 	maps.Copy(funcs, c.Funcs)
 	p := &Pages{byName: map[string]*template.Template{}, log: c.Logger}
 	for _, name := range c.Pages {
@@ -170,4 +173,20 @@ func WritePage(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// dict builds a map from key, value pairs (template function).
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
