@@ -174,6 +174,10 @@ func (s *LMTPServer) Run(ctx context.Context) error {
 	if err := s.srv.Shutdown(sctx); err != nil {
 		_ = s.srv.Close()
 	}
+	// go-smtp closes only the listeners its Serve has registered: when the
+	// context ends before that goroutine ran, Serve would then block in
+	// Accept for ever. Closing ours makes it return at once.
+	_ = s.ln.Close()
 	<-errc
 	s.log.Info("lmtp intake stopped")
 	return nil

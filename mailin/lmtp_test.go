@@ -316,3 +316,27 @@ func TestLMTPListenRefusesNonLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestLMTPStopsBeforeServing: a context ended before the server goroutine
+// registered its listener with go-smtp (SIGINT right after start) still
+// stops Run at once.
+func TestLMTPStopsBeforeServing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	srv, err := mailin.NewLMTPServer(mailin.LMTPConfig{Listen: "127.0.0.1:0", Logger: imapTestLogger(t)}, h.ing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
