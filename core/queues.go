@@ -20,7 +20,8 @@ const (
 	// not concluded, most recently changed first.
 	QueueInbox Queue = "caixa"
 	// QueueDue (Vencendo / Vencidos): open protocols with a hand-off
-	// deadline, the earliest first (overdue ones come first).
+	// deadline or a legal deadline, the earliest of the two first (overdue
+	// ones come first; DESIGN.md, "Staff site").
 	QueueDue Queue = "prazos"
 	// QueueSuspended (Sobrestados): suspended protocols, most recently changed first.
 	QueueSuspended Queue = "sobrestados"
@@ -28,10 +29,6 @@ const (
 	// requester's complement (status awaiting_requester), most recently changed first.
 	QueueAwaiting Queue = "aguardando"
 )
-
-// statusAwaiting is the status of a protocol waiting for the requester's
-// complement (#complementar; DESIGN.md, "Legal deadlines").
-const statusAwaiting Status = "awaiting_requester"
 
 // ListItem is one protocol in a queue or in search results.
 type ListItem struct {
@@ -45,10 +42,29 @@ type ListItem struct {
 	OpenedAt  time.Time
 	UpdatedAt time.Time
 	Deadline  *time.Time // hand-off deadline; nil when none
-	Unread    bool       // nobody of the holding unit has opened it since it arrived there
-	Requester string     // requester's (or other requester's) name, else e-mail
-	sortTime  time.Time
-	id        int64
+	// LegalDeadline is the answer the body owes the requester by law (Lei
+	// 13.460/2017, Lei 12.527/2011); nil when the type has none or while it
+	// is interrupted awaiting the requester.
+	LegalDeadline *time.Time
+	Unread        bool   // nobody of the holding unit has opened it since it arrived there
+	Requester     string // requester's (or other requester's) name, else e-mail
+	sortTime      time.Time
+	id            int64
+}
+
+// Due is the earlier of the item's hand-off and legal deadlines (zero
+// when it has neither): what Vencendo / Vencidos sorts by.
+func (it ListItem) Due() time.Time {
+	switch {
+	case it.Deadline == nil && it.LegalDeadline == nil:
+		return time.Time{}
+	case it.Deadline == nil:
+		return *it.LegalDeadline
+	case it.LegalDeadline == nil || it.Deadline.Before(*it.LegalDeadline):
+		return *it.Deadline
+	default:
+		return *it.LegalDeadline
+	}
 }
 
 // ListPage is one page of a list with keyset pagination: Next is the
@@ -105,7 +121,7 @@ func (c cursor) String() string {
 
 // listColumns are the columns listItem scans, over protocols p.
 const listColumns = `p.id, p.number, p.subject, p.status, t.code, t.name, u.code, u.name, p.opened_at, p.updated_at, p.deadline,
-	p.received_at IS NULL,
+	p.legal_deadline, p.received_at IS NULL,
 	coalesce((SELECT coalesce(nullif(pa.name, ''), pa.email, '') FROM participants pa
 		WHERE pa.protocol_id = p.id AND pa.active AND pa.role IN ('requester', 'other_requester')
 		ORDER BY pa.role = 'other_requester' DESC, pa.id LIMIT 1), '')`
@@ -118,7 +134,7 @@ func scanList(rows pgx.Rows, limit int, sortBy func(*ListItem) time.Time) (ListP
 	for rows.Next() {
 		var it ListItem
 		if err := rows.Scan(&it.id, &it.Number, &it.Subject, &it.Status, &it.TypeCode, &it.TypeName, &it.UnitCode, &it.UnitName,
-			&it.OpenedAt, &it.UpdatedAt, &it.Deadline, &it.Unread, &it.Requester); err != nil {
+			&it.OpenedAt, &it.UpdatedAt, &it.Deadline, &it.LegalDeadline, &it.Unread, &it.Requester); err != nil {
 			return page, fmt.Errorf("reading list: %w", err)
 		}
 		if sortBy != nil {
@@ -162,12 +178,14 @@ func (s *Service) Queue(ctx context.Context, st Staff, q QueueQuery) (ListPage, 
 	case QueueSuspended:
 		where = append(where, "p.status = 'suspended'")
 	case QueueAwaiting:
-		where = append(where, "p.status = "+a.add(string(statusAwaiting)))
+		where = append(where, "p.status = "+a.add(string(StatusAwaitingRequester)))
 	case QueueDue:
-		where = append(where, "p.status = 'open'", "p.deadline IS NOT NULL")
-		order = "p.deadline, p.id"
-		keyset = "(p.deadline, p.id) > (%s, %s)"
-		sortBy = func(it *ListItem) time.Time { return *it.Deadline }
+		// least() skips a NULL: the earlier of the two deadlines, or the
+		// only one (index protocols_due, migration 016).
+		where = append(where, "p.status = 'open'", "least(p.deadline, p.legal_deadline) IS NOT NULL")
+		order = "least(p.deadline, p.legal_deadline), p.id"
+		keyset = "(least(p.deadline, p.legal_deadline), p.id) > (%s, %s)"
+		sortBy = func(it *ListItem) time.Time { return it.Due() }
 	default:
 		return ListPage{}, fmt.Errorf("unknown queue %q", q.Queue)
 	}

@@ -506,3 +506,41 @@ func TestSignInLinkOnceAndDeactivationEndsSessions(t *testing.T) {
 		t.Errorf("sessions left: %d %v", ended, err)
 	}
 }
+
+// TestDueQueueHasLegalDeadlines: Vencendo / Vencidos lists a protocol whose
+// only deadline is the legal one (Ouvidoria, 30dc), and orders protocols by
+// the earlier of their hand-off and legal deadlines.
+func TestDueQueueHasLegalDeadlines(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	c := staffNamed(t, svc, carla) // admin: every unit
+	legalOnly := openTo(t, svc, 1, "ouvidoria@saneamento.example.gov.br", "Reclamação", "texto")
+	handOff := openTo(t, svc, 2, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	// The reclamação keeps only its legal deadline.
+	if res, err := svc.Act(ctx, core.StaffAction{Staff: c, Number: &legalOnly, Commands: "#prazo remover"}); err != nil ||
+		res.Transcript == nil || !res.Transcript.Applied {
+		t.Fatalf("#prazo remover: %+v %v", res.Transcript, err)
+	}
+	due, err := svc.Queue(ctx, c, core.QueueQuery{Queue: core.QueueDue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ligação's hand-off deadline (days) comes before the reclamação's
+	// 30 calendar days.
+	if got, want := numbers(due), []string{handOff.String(), legalOnly.String()}; !slices.Equal(got, want) {
+		t.Fatalf("due = %v, want %v", got, want)
+	}
+	if it := due.Items[1]; it.Deadline != nil || it.LegalDeadline == nil || !it.Due().Equal(*it.LegalDeadline) {
+		t.Errorf("legal-only item: deadline %v, legal %v, due %v", it.Deadline, it.LegalDeadline, it.Due())
+	}
+	// Keyset: the second page starts after the first item.
+	first, err := svc.Queue(ctx, c, core.QueueQuery{Queue: core.QueueDue, Limit: 1})
+	if err != nil || first.Next == "" {
+		t.Fatalf("first page: %v %v", first, err)
+	}
+	second, err := svc.Queue(ctx, c, core.QueueQuery{Queue: core.QueueDue, Limit: 1, After: first.Next})
+	if err != nil || !slices.Equal(numbers(second), []string{legalOnly.String()}) {
+		t.Errorf("second page = %v %v", numbers(second), err)
+	}
+}
