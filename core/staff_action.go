@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -110,6 +111,14 @@ func (s *Service) Act(ctx context.Context, a StaffAction) (IngestResult, error) 
 func actionMessage(in Inbound, org Organization, n *Number, now time.Time) ([]byte, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	// The boundary comes from the Message-ID (the form's idempotency key), not
+	// from chance: the same form posted twice is the same message, byte for
+	// byte in its body, so ingest's deduplication answers the second post
+	// OutcomeDuplicate instead of applying the commands again.
+	sum := sha256.Sum256([]byte(in.MessageID))
+	if err := mw.SetBoundary("tramita-" + hex.EncodeToString(sum[:16])); err != nil {
+		return nil, fmt.Errorf("rendering action: %w", err)
+	}
 	var b bytes.Buffer
 	subject := in.Subject
 	if n != nil {

@@ -544,3 +544,51 @@ func TestDueQueueHasLegalDeadlines(t *testing.T) {
 		t.Errorf("second page = %v %v", numbers(second), err)
 	}
 }
+
+// TestActSameKeyAppliesOnce: the staff site's form posted twice with the
+// same idempotency key (double click, F5, two tabs) is one action: one
+// step, one reply to the requester; the repeats are duplicates.
+func TestActSameKeyAppliesOnce(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	a := staffNamed(t, svc, ana)
+	n := openTo(t, svc, 1, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	act := core.StaffAction{Staff: a, Number: &n, Commands: "#responder", Dispatch: "Vistoria marcada.", Key: "form-key-1"}
+	results := make(chan core.IngestResult, 3)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			res, err := svc.Act(ctx, act)
+			results <- res
+			errs <- err
+		}()
+	}
+	applied := 0
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		switch res := <-results; res.Outcome {
+		case core.OutcomeDuplicate:
+		default:
+			applied++
+		}
+	}
+	if applied != 1 {
+		t.Errorf("%d of 3 posts applied, want 1", applied)
+	}
+	v, err := svc.Show(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies := 0
+	for _, nt := range v.Notifications {
+		if nt.Kind == core.NotifyReply {
+			replies++
+		}
+	}
+	if len(v.Steps) != 2 || replies != 1 {
+		t.Errorf("steps = %d, replies to the requester = %d; want 2 and 1", len(v.Steps), replies)
+	}
+}
