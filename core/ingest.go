@@ -355,6 +355,23 @@ func (it *ingestTx) senderStaff(ctx context.Context) (*Staff, error) {
 // openOrCommand opens a protocol for a new message, unless it is a staff
 // member's message with commands (opening on someone's behalf).
 func (it *ingestTx) openOrCommand(ctx context.Context) error {
+	// A reply to one of our notices that is about no protocol (a staff
+	// sign-in link, a web form's confirmation link, an intake alert) never
+	// opens one: its quoted text would carry the link it answers into a
+	// protocol's opening step. The raw message is kept, nobody is mailed.
+	if len(it.in.References) > 0 {
+		var kind string
+		err := it.tx.QueryRow(ctx, `SELECT kind FROM notifications WHERE message_id = ANY($1) AND protocol_id IS NULL LIMIT 1`,
+			it.in.References).Scan(&kind)
+		switch {
+		case err == nil:
+			it.result.Outcome = OutcomeRejected
+			it.result.Reason = "reply to a " + kind + " notice, which is about no protocol: recorded, not opened"
+			return nil
+		case !isNoRows(err):
+			return fmt.Errorf("checking replied notices: %w", err)
+		}
+	}
 	if it.in.From.Email != "" {
 		if parsed := ParseCommands(it.in.CommandText); len(parsed.Commands) > 0 {
 			staff, err := it.senderStaff(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -590,5 +591,39 @@ func TestActSameKeyAppliesOnce(t *testing.T) {
 	}
 	if len(v.Steps) != 2 || replies != 1 {
 		t.Errorf("steps = %d, replies to the requester = %d; want 2 and 1", len(v.Steps), replies)
+	}
+}
+
+// TestReplyToSignInLinkOpensNothing: a reply to a notice that is about no
+// protocol (here the staff sign-in link) is recorded and opens nothing, so
+// the link it quotes never lands in a protocol's opening step.
+func TestReplyToSignInLinkOpensNothing(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	if err := svc.RequestSignInLink(ctx, ana, "127.0.0.1", "http://127.0.0.1:8080/gestao/entrar/link/"); err != nil {
+		t.Fatal(err)
+	}
+	var msgID, link string
+	if err := svc.Pool().QueryRow(ctx, `SELECT message_id, data->>'link' FROM notifications WHERE kind = 'signin_link'`).Scan(&msgID, &link); err != nil {
+		t.Fatal(err)
+	}
+	text := "Obrigada.\n\n> Entre pelo link: " + link
+	for i, from := range []core.Address{{Name: "Ana Souza", Email: ana}, {Email: "atacante@example.org"}} {
+		in := core.Inbound{Raw: []byte(fmt.Sprintf("From: %s\r\nSubject: Re: Acesso\r\n\r\n%s\r\n", from.Email, text)),
+			MessageID: fmt.Sprintf("reply-signin-%d@example.org", i), Subject: "Re: Acesso à página de trâmites", From: from,
+			Recipients: []string{"protocolo@saneamento.example.gov.br"}, Class: core.ClassNormal,
+			Text: text, FullText: text, References: []string{msgID}}
+		res, err := svc.Ingest(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != core.OutcomeRejected || res.Protocol != "" || len(res.Notifications) != 0 {
+			t.Errorf("reply from %s: %+v, want rejected with no protocol and no mail", from.Email, res)
+		}
+	}
+	var protocols int
+	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM protocols`).Scan(&protocols); err != nil || protocols != 0 {
+		t.Errorf("protocols = %d %v, want 0", protocols, err)
 	}
 }
