@@ -63,6 +63,20 @@ func cmdDemo(ctx context.Context, e env, stdout, stderr io.Writer) error {
 	return d.services.run(ctx)
 }
 
+// demoAckLimit is the demo's acknowledgements per address per hour.
+const demoAckLimit = 1000
+
+// demoLimits returns e with the demo's acknowledgement limit: one person
+// tries the demo with one citizen address, and the production limit (5 an
+// hour) would silence the README's tour after a few messages.
+// TRAMITA_ACK_LIMIT, when set, still wins.
+func demoLimits(e env, getenv func(string) string) env {
+	if getenv("TRAMITA_ACK_LIMIT") == "" {
+		e.AckLimit = demoAckLimit
+	}
+	return e
+}
+
 // startDemo prepares everything and starts the mail server; the caller runs
 // d.services.run.
 func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error) {
@@ -73,6 +87,7 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 		}
 		e.Secret = s
 	}
+	e = demoLimits(e, os.Getenv)
 	if err := cmdMigrate(ctx, e, stderr); err != nil {
 		return nil, err
 	}

@@ -239,3 +239,21 @@ func TestDemoEndToEnd(t *testing.T) {
 		return ""
 	})
 }
+
+// TestDemoAckLimit: the demo does not stop acknowledging the tour's citizen
+// after five messages, unless TRAMITA_ACK_LIMIT says so.
+func TestDemoAckLimit(t *testing.T) {
+	none := func(string) string { return "" }
+	if got := demoLimits(env{AckLimit: 5}, none).AckLimit; got != demoAckLimit {
+		t.Errorf("demo ack limit = %d, want %d", got, demoAckLimit)
+	}
+	set := func(k string) string {
+		if k == "TRAMITA_ACK_LIMIT" {
+			return "3"
+		}
+		return ""
+	}
+	if got := demoLimits(env{AckLimit: 3}, set).AckLimit; got != 3 {
+		t.Errorf("with TRAMITA_ACK_LIMIT=3: %d", got)
+	}
+}
