@@ -66,8 +66,31 @@ func newRedactor(known []string) redactor {
 	return redactor{known: regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))}
 }
 
-// Redact returns text with the personal data replaced.
+// cidMarker is an inline image's place in a mail's text, "[cid:CONTENT-ID]"
+// (Outlook writes them in text/plain; the lookup page puts the image
+// there). A Content-ID has the shape of an address (RFC 2392), so the
+// markers are kept out of the redaction.
+var cidMarker = regexp.MustCompile(`\[cid:[^\]\s]+\]`)
+
+// Redact returns text with the personal data replaced; inline image markers
+// ("[cid:…]") are kept as they are.
 func (r redactor) Redact(text string) string {
+	locs := cidMarker.FindAllStringIndex(text, -1)
+	if len(locs) == 0 {
+		return r.redact(text)
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		b.WriteString(r.redact(text[last:l[0]]))
+		b.WriteString(text[l[0]:l[1]])
+		last = l[1]
+	}
+	b.WriteString(r.redact(text[last:]))
+	return b.String()
+}
+
+func (r redactor) redact(text string) string {
 	if text == "" {
 		return text
 	}

@@ -20,6 +20,10 @@ func TestRedactPersonalData(t *testing.T) {
 		// Left alone: the protocol number, a CEP, dates, money, an order number glued to letters, a short name.
 		{"Protocolo 23037.000014/2026-59, CEP 57000-000, em 10/03/2026 às 12:00, R$ 9.000,00, OS-20261234, Zé.",
 			"Protocolo 23037.000014/2026-59, CEP 57000-000, em 10/03/2026 às 12:00, R$ 9.000,00, OS-20261234, Zé."},
+		// Inline image markers stay where they are (the page puts the image
+		// there); the text around them is still redacted.
+		{"Foto: [cid:image001.png@01DD1234.ABCD5678] enviada por joana.cidada@example.org [cid:x]",
+			"Foto: [cid:image001.png@01DD1234.ABCD5678] enviada por [e-mail omitido] [cid:x]"},
 		{"", ""},
 	}
 	for _, c := range cases {
