@@ -234,6 +234,11 @@ func (s *Service) loadSteps(ctx context.Context, id int64, v *ProtocolView) erro
 // and blank lines at the ends ignored, as reply extraction normalizes
 // them).
 func textCut(text, original string) bool {
+	// Command lines are read, not cut: a staff reply or a staff-site action
+	// whose text is its dispatch after the commands lost nothing.
+	if p := ParseCommands(original); len(p.Commands) > 0 {
+		original = p.Dispatch
+	}
 	o := normalizeLines(original)
 	return o != "" && normalizeLines(text) != o
 }

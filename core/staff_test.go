@@ -283,6 +283,8 @@ var (
 	// The decoded original differs by door by nature (a mail reply quotes
 	// the notice it answers; the staff site has no quote).
 	originalRE = regexp.MustCompile(`"original_text":"(?:[^"\\]|\\.)*"`)
+	// Whether quoted history was cut follows from the same difference.
+	cutRE = regexp.MustCompile(`"text_cut":(true|false)`)
 )
 
 // comparable is v as show --json prints it, without what differs between
@@ -297,6 +299,7 @@ func comparable(t *testing.T, v core.ProtocolView) string {
 	s := numberRE.ReplaceAllString(string(b), "N")
 	s = msgIDRE.ReplaceAllString(s, `"message_id":"M"`)
 	s = originalRE.ReplaceAllString(s, `"original_text":"O"`)
+	s = cutRE.ReplaceAllString(s, `"text_cut":C`)
 	return keyRE.ReplaceAllString(s, `"access_key":"K"`)
 }
 
@@ -625,5 +628,26 @@ func TestReplyToSignInLinkOpensNothing(t *testing.T) {
 	var protocols int
 	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM protocols`).Scan(&protocols); err != nil || protocols != 0 {
 		t.Errorf("protocols = %d %v, want 0", protocols, err)
+	}
+}
+
+// TestActionTextIsNotCut: a staff-site action's step keeps its whole
+// dispatch; the command lines above it are read, not cut, so the step is
+// not marked "texto recortado".
+func TestActionTextIsNotCut(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	a := staffNamed(t, svc, ana)
+	n := openTo(t, svc, 1, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	if _, err := svc.Act(ctx, core.StaffAction{Staff: a, Number: &n, Commands: "#nota", Dispatch: "Vistoria marcada."}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.Show(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := v.Steps[len(v.Steps)-1]; s.Text != "Vistoria marcada." || s.TextCut {
+		t.Errorf("step text %q, cut %v; want the dispatch, not cut", s.Text, s.TextCut)
 	}
 }
