@@ -2,12 +2,11 @@ package core_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tramita/tramita/internal/showtest"
 	"io"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -268,39 +267,12 @@ func TestWebActionEqualsMailReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := comparable(t, wv), comparable(t, mv); got != want {
+	if got, want := showtest.Comparable(t, wv), showtest.Comparable(t, mv); got != want {
 		t.Errorf("show --json differs\nweb:  %s\nmail: %s", got, want)
 	}
 	if len(wv.Steps) != 2 || wv.Steps[1].Kind != core.StepForwarded || wv.Steps[1].Visibility != core.Public || wv.Steps[1].Text != dispatch {
 		t.Errorf("web steps = %+v", wv.Steps)
 	}
-}
-
-var (
-	numberRE = regexp.MustCompile(`23037\.\d{6}/\d{4}-\d{2}`)
-	msgIDRE  = regexp.MustCompile(`"message_id":"[^"]*"`)
-	keyRE    = regexp.MustCompile(`"access_key":"[^"]*"`)
-	// The decoded original differs by door by nature (a mail reply quotes
-	// the notice it answers; the staff site has no quote).
-	originalRE = regexp.MustCompile(`"original_text":"(?:[^"\\]|\\.)*"`)
-	// Whether quoted history was cut follows from the same difference.
-	cutRE = regexp.MustCompile(`"text_cut":(true|false)`)
-)
-
-// comparable is v as show --json prints it, without what differs between
-// two protocols by nature: number, access key, Message-IDs, requester's
-// opening message id, the decoded original of a step.
-func comparable(t *testing.T, v core.ProtocolView) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := numberRE.ReplaceAllString(string(b), "N")
-	s = msgIDRE.ReplaceAllString(s, `"message_id":"M"`)
-	s = originalRE.ReplaceAllString(s, `"original_text":"O"`)
-	s = cutRE.ReplaceAllString(s, `"text_cut":C`)
-	return keyRE.ReplaceAllString(s, `"access_key":"K"`)
 }
 
 func TestBalcaoOpensOnBehalf(t *testing.T) {

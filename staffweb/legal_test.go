@@ -2,6 +2,7 @@ package staffweb_test
 
 import (
 	"context"
+	"github.com/tramita/tramita/internal/showtest"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,7 +48,7 @@ func TestLegalControlsEqualMailCommands(t *testing.T) {
 	}
 	mv, _ := s.svc.Show(ctx, byMail)
 	wv, _ := s.svc.Show(ctx, byPage)
-	if a, b := showJSON(t, wv), showJSON(t, mv); a != b {
+	if a, b := showtest.Comparable(t, wv), showtest.Comparable(t, mv); a != b {
 		t.Errorf("show --json differs\npage: %s\nmail: %s", a, b)
 	}
 	if !wv.Extended || wv.LegalDeadline == nil {

@@ -2,7 +2,7 @@ package staffweb_test
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/tramita/tramita/internal/showtest"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -128,7 +128,7 @@ func TestActionOnThePageEqualsMailReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := showJSON(t, wv), showJSON(t, mv); a != b {
+	if a, b := showtest.Comparable(t, wv), showtest.Comparable(t, mv); a != b {
 		t.Errorf("show --json differs\npage: %s\nmail: %s", a, b)
 	}
 	if len(wv.Steps) != 2 || wv.Steps[1].Kind != core.StepForwarded || wv.Unit != "GOPE" || wv.Deadline == nil {
@@ -144,31 +144,6 @@ func TestActionOnThePageEqualsMailReply(t *testing.T) {
 	if results != 1 {
 		t.Errorf("%d command results to Ana", results)
 	}
-}
-
-var (
-	numberRE = regexp.MustCompile(`23037\.\d{6}/\d{4}-\d{2}`)
-	msgIDRE  = regexp.MustCompile(`"message_id":"[^"]*"`)
-	keyRE    = regexp.MustCompile(`"access_key":"[^"]*"`)
-	// The whole text of the message differs by nature: a mail reply quotes.
-	origRE = regexp.MustCompile(`"original_text":"(\\.|[^"\\])*"`)
-	// Whether quoted history was cut follows from the same difference.
-	cutRE = regexp.MustCompile(`"text_cut":(true|false)`)
-)
-
-// showJSON is v as `show --json` prints it, without what differs between two
-// protocols by nature (number, access key, Message-IDs).
-func showJSON(t *testing.T, v core.ProtocolView) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := numberRE.ReplaceAllString(string(b), "N")
-	s = msgIDRE.ReplaceAllString(s, `"message_id":"M"`)
-	s = origRE.ReplaceAllString(s, `"original_text":"T"`)
-	s = cutRE.ReplaceAllString(s, `"text_cut":C`)
-	return keyRE.ReplaceAllString(s, `"access_key":"K"`)
 }
 
 func TestRefusedCommandsKeepTheFormAndChangeNothing(t *testing.T) {
@@ -213,7 +188,7 @@ func TestReceiptAndBalcao(t *testing.T) {
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Protocolo aberto") {
 		t.Fatalf("balcão: %d %s", p.Status, p.Body)
 	}
-	opened := numberRE.FindString(p.Body[strings.Index(p.Body, "Protocolo aberto"):])
+	opened := numberInPage.FindString(p.Body[strings.Index(p.Body, "Protocolo aberto"):])
 	on, err := core.ParseNumber(opened)
 	if err != nil {
 		t.Fatal(err)
@@ -230,3 +205,6 @@ func TestReceiptAndBalcao(t *testing.T) {
 		t.Errorf("invalid balcão form: %d", p.Status)
 	}
 }
+
+// numberInPage finds a protocol number on a page.
+var numberInPage = regexp.MustCompile(`23037\.\d{6}/\d{4}-\d{2}`)
