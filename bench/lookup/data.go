@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 	"os"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ var generateSQL = []string{
 	// when r ≥ 10; DV2 over the 16 digits, whose sum is S + (sum of the
 	// base digits) + 2·DV1. verifyNumbers checks the result against core.
 	`INSERT INTO protocols (id, number, year, seq, access_key, status, type_id, unit_id, subject, opened_at, updated_at, deadline)
-		SELECT g, '23037.' || lpad(a.seq::text, 6, '0') || '/' || a.yr || '-' || c.dv1 || e.dv2, a.yr, a.seq,
+		SELECT g, ` + benchdb.NUPNumber + `, a.yr, a.seq,
 			'K' || lpad(g::text, 9, '0'),
 			(ARRAY['open', 'open', 'open', 'suspended', 'concluded'])[g % 5 + 1],
 			t.id, t.unit_id, 'Pedido de teste número ' || g,
@@ -46,16 +47,7 @@ var generateSQL = []string{
 			timestamptz '2025-01-02 12:00-03' + g * interval '1 minute',
 			timestamptz '2025-01-10 18:00-03' + g * interval '1 minute'
 		FROM generate_series(1, $1::int) g
-		CROSS JOIN LATERAL (SELECT (g - 1) % 500000 + 1 AS seq, 2025 + (g - 1) / 500000 AS yr) a
-		CROSS JOIN LATERAL (SELECT 200
-				+ a.seq / 100000 % 10 * 11 + a.seq / 10000 % 10 * 10 + a.seq / 1000 % 10 * 9
-				+ a.seq / 100 % 10 * 8 + a.seq / 10 % 10 * 7 + a.seq % 10 * 6
-				+ a.yr / 1000 % 10 * 5 + a.yr / 100 % 10 * 4 + a.yr / 10 % 10 * 3 + a.yr % 10 * 2 AS s1,
-			15 + a.seq / 100000 % 10 + a.seq / 10000 % 10 + a.seq / 1000 % 10 + a.seq / 100 % 10 + a.seq / 10 % 10 + a.seq % 10
-				+ a.yr / 1000 % 10 + a.yr / 100 % 10 + a.yr / 10 % 10 + a.yr % 10 AS ds) b
-		CROSS JOIN LATERAL (SELECT CASE WHEN 11 - b.s1 % 11 >= 10 THEN 1 - b.s1 % 11 ELSE 11 - b.s1 % 11 END AS dv1) c
-		CROSS JOIN LATERAL (SELECT b.s1 + b.ds + 2 * c.dv1 AS s2) d
-		CROSS JOIN LATERAL (SELECT CASE WHEN 11 - d.s2 % 11 >= 10 THEN 1 - d.s2 % 11 ELSE 11 - d.s2 % 11 END AS dv2) e
+		` + benchdb.NUPJoins + `
 		JOIN bench_types t ON t.i = g % (SELECT count(*) FROM bench_types)`,
 	`SELECT setval(pg_get_serial_sequence('protocols', 'id'), $1::int)`,
 	`INSERT INTO counters (year, last) VALUES (2025, least($1::int, 500000)), (2026, greatest(0, $1::int - 500000))`,

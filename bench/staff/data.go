@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/tramita/tramita/bench/internal/benchdb"
 	"os"
 	"time"
 
@@ -33,7 +34,7 @@ var generateSQL = []string{
 		'enchente', 'alagamento', 'retorno', 'refluxo', 'odor', 'ruído', 'vibração', 'dano', 'ressarcimento', 'indenização',
 		'reclamação', 'elogio', 'sugestão', 'denúncia', 'fraude', 'gato', 'desvio', 'multa']) AS w`,
 	`INSERT INTO protocols (id, number, year, seq, access_key, status, type_id, unit_id, subject, opened_at, updated_at, deadline)
-		SELECT g, '23037.' || lpad(a.seq::text, 6, '0') || '/' || a.yr || '-' || c.dv1 || e.dv2, a.yr, a.seq,
+		SELECT g, ` + benchdb.NUPNumber + `, a.yr, a.seq,
 			'K' || lpad(g::text, 9, '0'),
 			CASE WHEN g <= $2 THEN 'open' ELSE (ARRAY['open', 'suspended', 'concluded'])[g % 3 + 1] END,
 			t.id, CASE WHEN g <= $2 THEN (SELECT id FROM units WHERE code = 'BENCH') ELSE t.unit_id END,
@@ -42,16 +43,7 @@ var generateSQL = []string{
 			timestamptz '2025-01-02 12:00-03' + g * interval '30 seconds',
 			timestamptz '2025-01-10 18:00-03' + g * interval '30 seconds'
 		FROM generate_series(1, $1::int) g
-		CROSS JOIN LATERAL (SELECT (g - 1) % 500000 + 1 AS seq, 2025 + (g - 1) / 500000 AS yr) a
-		CROSS JOIN LATERAL (SELECT 200
-				+ a.seq / 100000 % 10 * 11 + a.seq / 10000 % 10 * 10 + a.seq / 1000 % 10 * 9
-				+ a.seq / 100 % 10 * 8 + a.seq / 10 % 10 * 7 + a.seq % 10 * 6
-				+ a.yr / 1000 % 10 * 5 + a.yr / 100 % 10 * 4 + a.yr / 10 % 10 * 3 + a.yr % 10 * 2 AS s1,
-			15 + a.seq / 100000 % 10 + a.seq / 10000 % 10 + a.seq / 1000 % 10 + a.seq / 100 % 10 + a.seq / 10 % 10 + a.seq % 10
-				+ a.yr / 1000 % 10 + a.yr / 100 % 10 + a.yr / 10 % 10 + a.yr % 10 AS ds) b
-		CROSS JOIN LATERAL (SELECT CASE WHEN 11 - b.s1 % 11 >= 10 THEN 1 - b.s1 % 11 ELSE 11 - b.s1 % 11 END AS dv1) c
-		CROSS JOIN LATERAL (SELECT b.s1 + b.ds + 2 * c.dv1 AS s2) d
-		CROSS JOIN LATERAL (SELECT CASE WHEN 11 - d.s2 % 11 >= 10 THEN 1 - d.s2 % 11 ELSE 11 - d.s2 % 11 END AS dv2) e
+		` + benchdb.NUPJoins + `
 		JOIN bench_types t ON t.i = g % (SELECT count(*) FROM bench_types)
 		JOIN bench_words w1 ON w1.i = (g * 7) % 100
 		JOIN bench_words w2 ON w2.i = (g * 13 / 100) % 100`,
