@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -92,9 +91,7 @@ func (s *Service) Act(ctx context.Context, a StaffAction) (IngestResult, error) 
 	in.Attachments = a.Files
 	key := a.Key
 	if key == "" {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		key = hex.EncodeToString(b)
+		key = randomHex(16)
 	}
 	_, domain, _ := strings.Cut(org.Address, "@")
 	in.MessageID = "staffweb." + key + "@" + domain

@@ -50,22 +50,37 @@ type SurveyView struct {
 // Survey returns the protocol a survey token names. Errors: a token error
 // (ErrTokenMalformed, ErrTokenUnknownKey, ErrTokenBadSignature) or ErrNotFound.
 func (s *Service) Survey(ctx context.Context, token string) (SurveyView, error) {
-	var v SurveyView
+	id, err := s.surveyProtocol(token)
+	if err != nil {
+		return SurveyView{}, err
+	}
+	return s.surveyView(ctx, id)
+}
+
+// surveyProtocol returns the protocol id a survey token names, or the
+// token's error.
+func (s *Service) surveyProtocol(token string) (int64, error) {
 	c, err := s.cfg.Keys.Verify(token, surveyAudience)
 	if err != nil {
-		return v, err
+		return 0, err
 	}
 	if c.StaffID != 0 {
-		return v, ErrTokenBadSignature
+		return 0, ErrTokenBadSignature
 	}
+	return c.ProtocolID, nil
+}
+
+// surveyView loads the survey page's view of protocol id.
+func (s *Service) surveyView(ctx context.Context, id int64) (SurveyView, error) {
+	var v SurveyView
 	var rating *int
 	var at *time.Time
-	err = s.pool.QueryRow(ctx, `SELECT p.number, t.name, u.name, coalesce(p.result, ''), p.status, sv.rating, sv.at, coalesce(o.name, '')
+	err := s.pool.QueryRow(ctx, `SELECT p.number, t.name, u.name, coalesce(p.result, ''), p.status, sv.rating, sv.at, coalesce(o.name, '')
 		FROM protocols p JOIN protocol_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id
 		LEFT JOIN surveys sv ON sv.protocol_id = p.id LEFT JOIN organization o ON o.id = 1
-		WHERE p.id = $1`, c.ProtocolID).Scan(&v.Number, &v.TypeName, &v.UnitName, &v.Result, &v.Status, &rating, &at, &v.OrgName)
+		WHERE p.id = $1`, id).Scan(&v.Number, &v.TypeName, &v.UnitName, &v.Result, &v.Status, &rating, &at, &v.OrgName)
 	if isNoRows(err) {
-		return v, fmt.Errorf("survey of protocol %d: %w", c.ProtocolID, ErrNotFound)
+		return v, fmt.Errorf("survey of protocol %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return v, fmt.Errorf("loading survey: %w", err)
@@ -82,7 +97,11 @@ func (s *Service) Survey(ctx context.Context, token string) (SurveyView, error) 
 // ErrSurveyAnswered and changes nothing. The protocol must have been
 // concluded (ErrSurveyNotReady otherwise).
 func (s *Service) AnswerSurvey(ctx context.Context, token string, rating int, comment string) (SurveyView, error) {
-	v, err := s.Survey(ctx, token)
+	id, err := s.surveyProtocol(token)
+	if err != nil {
+		return SurveyView{}, err
+	}
+	v, err := s.surveyView(ctx, id)
 	if err != nil {
 		return v, err
 	}
@@ -93,20 +112,19 @@ func (s *Service) AnswerSurvey(ctx context.Context, token string, rating int, co
 	if v.Answered {
 		return v, ErrSurveyAnswered
 	}
-	c, _ := s.cfg.Keys.Verify(token, surveyAudience) // verified by Survey
 	now := s.now()
 	tag, err := s.pool.Exec(ctx, `WITH answer AS (
 			INSERT INTO surveys (protocol_id, rating, comment, at)
 			SELECT id, $2, $3, $4 FROM protocols WHERE id = $1 AND concluded_at IS NOT NULL
 			ON CONFLICT (protocol_id) DO NOTHING
 			RETURNING protocol_id, rating)
-		UPDATE protocols p SET survey_rating = a.rating FROM answer a WHERE p.id = a.protocol_id`, c.ProtocolID, rating, comment, now)
+		UPDATE protocols p SET survey_rating = a.rating FROM answer a WHERE p.id = a.protocol_id`, id, rating, comment, now)
 	if err != nil {
 		return v, fmt.Errorf("recording survey: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		var concluded bool
-		if err := s.pool.QueryRow(ctx, `SELECT concluded_at IS NOT NULL FROM protocols WHERE id = $1`, c.ProtocolID).Scan(&concluded); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT concluded_at IS NOT NULL FROM protocols WHERE id = $1`, id).Scan(&concluded); err != nil {
 			return v, fmt.Errorf("recording survey: %w", err)
 		}
 		if !concluded {
