@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 
 	"github.com/tramita/tramita/core"
@@ -57,21 +58,10 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("%w: ID must be a number", errUsage)
 	}
-	raw, err := svc.FailedRaw(ctx, id)
+	res, err := retryQuarantined(ctx, svc, log, id)
 	if errors.Is(err, core.ErrNotFound) {
 		return fmt.Errorf("%w: %v", errNotFound, err)
 	}
-	if errors.Is(err, core.ErrHeaderOnly) {
-		return fmt.Errorf("a mensagem %d não pode ser reprocessada: ela passava muito do limite de tamanho e só o "+
-			"cabeçalho dela foi guardado. A mensagem inteira está na pasta de falhas da caixa IMAP; para processá-la, "+
-			"aumente TRAMITA_MAX_MESSAGE_BYTES e mova-a de volta para a INBOX. / message %d cannot be retried: it was far "+
-			"over the size limit and only its header was stored. The whole message is in the IMAP failed folder; to "+
-			"process it, raise TRAMITA_MAX_MESSAGE_BYTES and move it back to the INBOX", id, id)
-	}
-	if err != nil {
-		return err
-	}
-	res, err := (&mailin.Ingester{Core: svc, Log: log}).Ingest(ctx, raw, core.Source{Kind: "retry"})
 	if err != nil {
 		return err
 	}
@@ -80,4 +70,24 @@ func cmdFailed(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stderr, "%s %s %s\n", res.Outcome, res.Protocol, res.Reason)
 	return nil
+}
+
+// retryQuarantined reprocesses quarantined raw message id through the same
+// intake as every door (source "retry"), as `tramita failed retry` and the
+// staff site's "reprocessar" do. A header-only row (a message far over the
+// size limit) is refused with an explanation in Portuguese and English;
+// an unknown id wraps core.ErrNotFound.
+func retryQuarantined(ctx context.Context, svc *core.Service, log *slog.Logger, id int64) (core.IngestResult, error) {
+	raw, err := svc.FailedRaw(ctx, id)
+	if errors.Is(err, core.ErrHeaderOnly) {
+		return core.IngestResult{}, fmt.Errorf("a mensagem %d não pode ser reprocessada: ela passava muito do limite de tamanho e só o "+
+			"cabeçalho dela foi guardado. A mensagem inteira está na pasta de falhas da caixa IMAP; para processá-la, "+
+			"aumente TRAMITA_MAX_MESSAGE_BYTES e mova-a de volta para a INBOX. / message %d cannot be retried: it was far "+
+			"over the size limit and only its header was stored. The whole message is in the IMAP failed folder; to "+
+			"process it, raise TRAMITA_MAX_MESSAGE_BYTES and move it back to the INBOX: %w", id, id, err)
+	}
+	if err != nil {
+		return core.IngestResult{}, err
+	}
+	return (&mailin.Ingester{Core: svc, Log: log}).Ingest(ctx, raw, core.Source{Kind: "retry"})
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/tramita/tramita/core"
-	"github.com/tramita/tramita/mailin"
 	"github.com/tramita/tramita/staffweb"
 )
 
@@ -40,11 +39,7 @@ func loadStaffSite(getenv func(string) string, svc *core.Service) (staffSite, er
 // retryFailed reprocesses quarantined message id, as `tramita failed retry`.
 func retryFailed(svc *core.Service, s *services) func(ctx context.Context, id int64) error {
 	return func(ctx context.Context, id int64) error {
-		raw, err := svc.FailedRaw(ctx, id)
-		if err != nil {
-			return err
-		}
-		res, err := (&mailin.Ingester{Core: svc, Log: s.log}).Ingest(ctx, raw, core.Source{Kind: "retry"})
+		res, err := retryQuarantined(ctx, svc, s.log, id)
 		if err != nil {
 			return err
 		}
