@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -316,7 +315,7 @@ func (s *server) funcs() template.FuncMap {
 			return n
 		},
 		"statusLabel":     func(st core.Status) string { return st.Label().In(core.LangPtBR) },
-		"statusClass":     statusClass,
+		"statusClass":     webkit.StatusClass,
 		"stepLabel":       func(k core.StepKind) string { return k.Label().In(core.LangPtBR) },
 		"visibilityLabel": func(v core.Visibility) string { return v.Label().In(core.LangPtBR) },
 		"roleLabel":       func(r string) string { return core.ParticipantRoleLabel(r).In(core.LangPtBR) },
@@ -324,27 +323,6 @@ func (s *server) funcs() template.FuncMap {
 		"deliveryLabel":   func(st string) string { return core.DeliveryStatusLabel(st).In(core.LangPtBR) },
 		"document":        core.FormatDocument,
 		"join":            func(l []string) string { return strings.Join(l, ", ") },
-		"size":            formatSize,
+		"size":            webkit.FormatSize,
 	}
-}
-
-// statusClass is the public stylesheet's class suffix for a status.
-func statusClass(st core.Status) string {
-	switch st {
-	case core.StatusConcluded:
-		return "concluido"
-	case core.StatusSuspended:
-		return "sobrestado"
-	}
-	return "aberto"
-}
-
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strings.Replace(fmt.Sprintf("%.1f MB", float64(n)/(1<<20)), ".", ",", 1)
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/tramita/tramita/internal/webkit"
 	"html/template"
 	"net/url"
 	"strconv"
@@ -68,23 +69,6 @@ type fileView struct {
 	Size string
 }
 
-// statusClasses are the CSS classes (colour) of the statuses; the words
-// come from core's one vocabulary (core.Status.Label).
-var statusClasses = map[core.Status]string{
-	core.StatusOpen:              "aberto",
-	core.StatusSuspended:         "sobrestado",
-	core.StatusConcluded:         "concluido",
-	core.StatusAwaitingRequester: "aguardando",
-}
-
-// statusClass returns st's CSS class; a status without one is shown as open.
-func statusClass(st core.Status) string {
-	if c, ok := statusClasses[st]; ok {
-		return c
-	}
-	return "aberto"
-}
-
 // buildView turns v into the page's view. key is the access key typed,
 // used in file links only when core found it right (v.KeyOK).
 func (s *server) buildView(v core.PublicView, n core.Number, key string) *protocolView {
@@ -95,7 +79,7 @@ func (s *server) buildView(v core.PublicView, n core.Number, key string) *protoc
 	}
 	pv := &protocolView{
 		Number: v.Number, Digits: n.Digits(), Full: v.Level == core.PublicFull,
-		StatusLabel: v.Status.Label().In(core.LangPtBR), StatusClass: statusClass(v.Status),
+		StatusLabel: v.Status.Label().In(core.LangPtBR), StatusClass: webkit.StatusClass(v.Status),
 		Subject: v.Subject, TypeName: v.TypeName, UnitName: v.UnitName,
 		OpenedAt: date(v.OpenedAt), UpdatedAt: date(v.UpdatedAt),
 		Documents: v.Documents,
@@ -181,7 +165,7 @@ func (s *server) stepBody(st core.PublicStep, fileURL func(int64) string) (templ
 	var inText []placed
 	nonce := ""
 	for _, f := range st.Files {
-		fv := fileView{Name: displayName(f.Filename), URL: fileURL(f.ID), Size: formatSize(f.Size)}
+		fv := fileView{Name: displayName(f.Filename), URL: fileURL(f.ID), Size: webkit.FormatSize(f.Size)}
 		if !f.Inline || !inlineImageTypes[strings.ToLower(f.ContentType)] {
 			files = append(files, fv)
 			continue
@@ -274,18 +258,6 @@ func displayName(name string) string {
 		return "arquivo"
 	}
 	return name
-}
-
-// formatSize writes n bytes the Brazilian way: "900 bytes", "12 KB", "1,5 MB".
-func formatSize(n int64) string {
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + " bytes"
-	case n < 1024*1024:
-		return strconv.FormatInt((n+512)/1024, 10) + " KB"
-	}
-	mb := strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64)
-	return strings.Replace(mb, ".", ",", 1) + " MB"
 }
 
 // attachmentURL is the download address of file id of protocol n with the
