@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -256,7 +257,7 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 	err := s.pool.QueryRow(ctx, `SELECT id, role, password_hash, totp_secret, totp_last_step FROM staff WHERE email = $1 AND active`, email).
 		Scan(&id, &role, &hash, &secret, &lastStep)
 	if isNoRows(err) {
-		CheckPassword(dummyHash, in.Password) // same time as a real check
+		CheckPassword(dummyHash(), in.Password) // same time as a real check
 		return Session{}, s.fail(ctx, MethodPassword, 0, email, in.Client, "unknown or inactive account", ErrSignInFailed)
 	}
 	if err != nil {
@@ -289,9 +290,14 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 	return s.startSession(ctx, id, method, in.Client)
 }
 
-// dummyHash is checked against when the account does not exist, so the
-// answer takes as long as for a wrong password.
-var dummyHash, _ = HashPassword("tramita-no-such-account")
+// dummyHash returns the hash checked against when the account does not
+// exist, so the answer takes as long as for a wrong password. It is made on
+// first use: hashing costs tens of milliseconds and megabytes of memory,
+// which every process start (an MTA pipe runs one per message) would pay.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("tramita-no-such-account")
+	return h
+})
 
 // validTOTP checks code against secret at the service's clock, accepting
 // one 30-second step either side, and returns the step it matched.

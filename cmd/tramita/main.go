@@ -85,21 +85,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "stats":
 		err = cmdStats(ctx, env, args[1:], stdout, stderr)
 	case "send":
-		err = cmdSend(ctx, env, args[1:], stderr)
+		err = untilSignal(ctx, cmdSend(ctx, env, args[1:], stderr))
 	case "failed":
 		err = cmdFailed(ctx, env, args[1:], stdout, stderr)
 	case "staff":
 		err = cmdStaff(ctx, env, args[1:], stdin, stdout, stderr)
 	case "demo":
-		err = cmdDemo(ctx, env, stdout, stderr)
+		err = untilSignal(ctx, cmdDemo(ctx, env, stdout, stderr))
 	case "serve":
-		err = cmdServe(ctx, env, args[1:], stderr)
+		err = untilSignal(ctx, cmdServe(ctx, env, args[1:], stderr))
 	case "check":
 		err = cmdCheck(ctx, env, os.Getenv, stdout)
 	case "imap":
-		err = cmdIMAP(ctx, env, os.Getenv, args[1:], stderr)
+		err = untilSignal(ctx, cmdIMAP(ctx, env, os.Getenv, args[1:], stderr))
 	case "web":
-		err = cmdWeb(ctx, env, stderr)
+		err = untilSignal(ctx, cmdWeb(ctx, env, stderr))
 	case "version", "--version":
 		fmt.Fprintln(stdout, "tramita", version)
 	case "help", "-h", "--help":
@@ -109,6 +109,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	return exitCode(err, stderr)
+}
+
+// untilSignal is the result of a command that runs until SIGINT or SIGTERM:
+// a signal that arrives while the command is still starting (connecting to
+// the database, say) is the stop it asks for, not a failure, so the
+// context error it causes becomes nil (exit status 0, as systemd expects).
+func untilSignal(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 // errUsage marks a command-line mistake.

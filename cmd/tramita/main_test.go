@@ -369,3 +369,23 @@ func TestCLIOldSchemaIsRefused(t *testing.T) {
 		t.Errorf("after migrate: exit %d, want not found", code)
 	}
 }
+
+// TestCLIStopWhileStarting: SIGTERM (a cancelled context) while serve or web
+// is still starting is the stop asked for: exit status 0, not a failure;
+// the same cancellation during a one-shot ingest stays a temporary failure.
+func TestCLIStopWhileStarting(t *testing.T) {
+	setupCLI(t)
+	t.Setenv("TRAMITA_LISTEN", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{{"serve"}, {"web"}} {
+		var out, errb bytes.Buffer
+		if code := run(ctx, args, bytes.NewReader(nil), &out, &errb); code != exitOK {
+			t.Errorf("%s stopped while starting: exit %d, want 0 (%s)", args[0], code, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"ingest"}, strings.NewReader("From: a@example.org\r\nSubject: x\r\n\r\nbody\r\n"), &out, &errb); code == exitOK {
+		t.Errorf("ingest cancelled: exit 0, want a failure (%s)", errb.String())
+	}
+}

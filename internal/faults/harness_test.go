@@ -200,9 +200,21 @@ func (s *serveProc) Start() {
 // does not run.
 func (s *serveProc) Kill() { s.signal(syscall.SIGKILL) }
 
-// Stop sends SIGTERM, waits up to 30 s for a clean exit (then kills), and
-// returns the exit error (nil for status 0).
-func (s *serveProc) Stop() error { return s.signal(syscall.SIGTERM) }
+// Stop waits until the current process serves (a SIGTERM that arrives
+// before the Go runtime reaches main, and so before any handler, ends any
+// Go program by the signal's default action; what is checked here is the
+// stop of a running server, whose SIGTERM during its own start-up is
+// checked to give status 0 too), then sends SIGTERM, waits up to 30 s for
+// a clean exit (then kills), and returns the exit error (nil for status 0).
+func (s *serveProc) Stop() error {
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		s.WaitReady(time.Minute)
+	}
+	return s.signal(syscall.SIGTERM)
+}
 
 func (s *serveProc) signal(sig syscall.Signal) error {
 	s.mu.Lock()
