@@ -37,6 +37,12 @@ func (s *Service) ServiceCatalog(ctx context.Context) ([]ServiceEntry, error) {
 	})
 }
 
+// durationWords are the pt-BR singular and plural of each deadline unit.
+var durationWords = map[DurationUnit][2]string{
+	UnitDays: {"dia", "dias"}, UnitLegalDays: {"dia corrido", "dias corridos"},
+	UnitBusinessDays: {"dia útil", "dias úteis"}, UnitHours: {"hora", "horas"},
+}
+
 // DescribeDuration writes a deadline spec as people read it, in pt-BR:
 // "30dc" → "30 dias corridos", "5du" → "5 dias úteis". An unreadable spec
 // is returned as it is.
@@ -45,10 +51,7 @@ func DescribeDuration(spec string) string {
 	if err != nil {
 		return spec
 	}
-	unit := map[DurationUnit][2]string{
-		UnitDays: {"dia", "dias"}, UnitLegalDays: {"dia corrido", "dias corridos"},
-		UnitBusinessDays: {"dia útil", "dias úteis"}, UnitHours: {"hora", "horas"},
-	}[d.Unit]
+	unit := durationWords[d.Unit]
 	if d.N == 1 {
 		return "1 " + unit[0]
 	}

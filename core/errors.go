@@ -20,10 +20,13 @@ func IsTemporary(err error) bool {
 	if errors.Is(err, ErrUnprocessable) {
 		return false
 	}
+	if IsUnavailable(err) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code[:2] {
-		case "08", "53", "57", "58": // connection, resources, operator intervention, system
+		case "53", "57", "58": // resources, operator intervention, system
 			return true
 		case "40": // serialization failure, deadlock
 			return true
@@ -33,19 +36,11 @@ func IsTemporary(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true
-	}
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) {
-		return true
-	}
 	return pgconn.SafeToRetry(err)
 }
 
 // IsUnavailable reports whether err says the database could not be reached
-// at all (no connection, shutting down, not accepting connections), as
+// at all (every such error is also IsTemporary) (no connection, shutting down, not accepting connections), as
 // opposed to the database answering with an error about this work. A
 // message that fails this way is not to blame; one that fails otherwise,
 // even temporarily, may be (a statement timeout, a deadlock every time).
@@ -64,6 +59,11 @@ func IsUnavailable(err error) bool {
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {
 		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// context.DeadlineExceeded is a net.Error too, but a deadline
+		// passed during the work says nothing of the database's reach.
+		return false
 	}
 	var netErr net.Error
 	return errors.As(err, &netErr)
