@@ -406,6 +406,11 @@ func (s *Service) RequestSignInLink(ctx context.Context, email, client, linkBase
 	return nil
 }
 
+// usableLink is the one condition of a sign-in link that may still be
+// used ($1 its token hash, $2 now): not used, not expired. SignInLinkValid
+// asks it, SignInWithLink uses the link under it.
+const usableLink = `token_hash = $1 AND used_at IS NULL AND expires_at > $2`
+
 // SignInWithLink signs in with a mailed link's token: valid for
 // SignInLinkTTL, once. The link's token is then removed from the outbox
 // row that carried it.
@@ -416,8 +421,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Ses
 	now := s.now()
 	h := tokenHash(token)
 	var staffID int64
-	err := s.pool.QueryRow(ctx, `UPDATE staff_signin_links SET used_at = $2
-		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING staff_id`, h, now).Scan(&staffID)
+	err := s.pool.QueryRow(ctx, `UPDATE staff_signin_links SET used_at = $2 WHERE `+usableLink+` RETURNING staff_id`, h, now).Scan(&staffID)
 	if isNoRows(err) {
 		return Session{}, s.fail(ctx, MethodLink, 0, "", client, "unknown, used or expired link", ErrSignInFailed)
 	}
@@ -439,7 +443,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Ses
 // GET that shows the "Entrar" button), without using it.
 func (s *Service) SignInLinkValid(ctx context.Context, token string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_signin_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)`,
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_signin_links WHERE `+usableLink+`)`,
 		tokenHash(token), s.now()).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("checking sign-in link: %w", err)
@@ -458,29 +462,31 @@ func (s *Service) SessionStaff(ctx context.Context, token string) (Staff, error)
 	}
 	now := s.now()
 	h := tokenHash(token)
-	var id int64
+	var st Staff
 	var last, expires time.Time
-	var active bool
-	err := s.pool.QueryRow(ctx, `SELECT s.staff_id, s.last_seen_at, s.expires_at, st.active
-		FROM staff_sessions s JOIN staff st ON st.id = s.staff_id WHERE s.token_hash = $1`, h).Scan(&id, &last, &expires, &active)
+	// The session and its staff member (role, units) in one read.
+	err := s.pool.QueryRow(ctx, `SELECT s.last_seen_at, s.expires_at, st.id, st.email, st.name, st.role, st.active,
+			coalesce((SELECT array_agg(su.unit_id) FROM staff_units su WHERE su.staff_id = st.id), '{}')
+		FROM staff_sessions s JOIN staff st ON st.id = s.staff_id WHERE s.token_hash = $1`, h).
+		Scan(&last, &expires, &st.ID, &st.Email, &st.Name, &st.Role, &st.Active, &st.UnitIDs)
 	if isNoRows(err) {
 		return Staff{}, ErrSessionEnded
 	}
 	if err != nil {
 		return Staff{}, fmt.Errorf("loading session: %w", err)
 	}
-	if !active || !now.Before(expires) || now.Sub(last) >= SessionIdle {
+	if !st.Active || !now.Before(expires) || now.Sub(last) >= SessionIdle {
 		if _, err := s.pool.Exec(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1`, h); err != nil {
 			return Staff{}, fmt.Errorf("ending session: %w", err)
 		}
 		reason := "idle"
 		switch {
-		case !active:
+		case !st.Active:
 			reason = "staff member deactivated"
 		case !now.Before(expires):
 			reason = "absolute limit"
 		}
-		if err := s.audit(ctx, s.pool, "expired", "", id, "", "", reason); err != nil {
+		if err := s.audit(ctx, s.pool, "expired", "", st.ID, "", "", reason); err != nil {
 			return Staff{}, err
 		}
 		return Staff{}, ErrSessionEnded
@@ -490,11 +496,7 @@ func (s *Service) SessionStaff(ctx context.Context, token string) (Staff, error)
 			return Staff{}, fmt.Errorf("touching session: %w", err)
 		}
 	}
-	st, err := loadActiveStaff(ctx, s.pool, id, "")
-	if errors.Is(err, ErrNotFound) {
-		return Staff{}, ErrSessionEnded
-	}
-	return st, err
+	return st, nil
 }
 
 // SignOut ends the session of token ("sair").
