@@ -270,6 +270,21 @@ func TestConcludeResult(t *testing.T) {
 	if _, err := svc.Survey(ctx, svc.Keys().Sign(protocolID(t, svc, n), 0, "maria@example.org")); err == nil {
 		t.Error("a reply token opened the survey")
 	}
+	// The survey token is sealed for its own purpose (Keyring.Seal), not a
+	// reply token with a made-up audience: the same payload sealed for
+	// another purpose, and a token of the old reply-token form, are refused.
+	payload, err := svc.Keys().Open("survey", token)
+	if err != nil {
+		t.Fatalf("survey token not sealed for purpose survey: %v", err)
+	}
+	for name, other := range map[string]string{
+		"sealed for web-confirm": svc.Keys().Seal("web-confirm", payload),
+		"reply-token form":       svc.Keys().Sign(protocolID(t, svc, n), 0, "avaliar:"),
+	} {
+		if _, err := svc.Survey(ctx, other); !errors.Is(err, core.ErrSealInvalid) {
+			t.Errorf("%s: %v, want ErrSealInvalid", name, err)
+		}
+	}
 	// Types without results take the argument as free text, or none.
 	m := openAt(t, svc, 2, "maria@example.org", "protocolo@saneamento.example.gov.br")
 	reply(t, svc, m, "carla.admin@saneamento.example.gov.br", "#concluir")

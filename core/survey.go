@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,10 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// surveyAudience binds survey tokens: a reply token is bound to an e-mail
-// address, which never equals this, so neither kind of token passes for
-// the other.
-const surveyAudience = "avaliar:"
+// surveyPurpose separates survey links from other sealed tokens
+// (Keyring.Seal): no reply, form or confirmation token passes for one.
+const surveyPurpose = "survey"
 
 // MaxSurveyComment is the longest survey comment kept, in characters.
 const MaxSurveyComment = 2000
@@ -29,9 +29,11 @@ var (
 )
 
 // SurveyToken returns the signed token of the satisfaction survey link
-// /avaliar/TOKEN of protocolID (the key ring of TRAMITA_SECRET).
+// /avaliar/TOKEN of protocolID: the protocol ID (uvarint) sealed for the
+// purpose "survey" with the key ring of TRAMITA_SECRET. It does not expire
+// (the requester may answer whenever; once per protocol).
 func (s *Service) SurveyToken(protocolID int64) string {
-	return s.cfg.Keys.Sign(protocolID, 0, surveyAudience)
+	return s.cfg.Keys.Seal(surveyPurpose, binary.AppendUvarint(nil, uint64(protocolID)))
 }
 
 // SurveyView is what the survey page shows: no personal data.
@@ -47,8 +49,8 @@ type SurveyView struct {
 	OrgName  string
 }
 
-// Survey returns the protocol a survey token names. Errors: a token error
-// (ErrTokenMalformed, ErrTokenUnknownKey, ErrTokenBadSignature) or ErrNotFound.
+// Survey returns the protocol a survey token names. Errors: ErrSealInvalid
+// for a link that is not a survey link, or ErrNotFound.
 func (s *Service) Survey(ctx context.Context, token string) (SurveyView, error) {
 	id, err := s.surveyProtocol(token)
 	if err != nil {
@@ -60,14 +62,15 @@ func (s *Service) Survey(ctx context.Context, token string) (SurveyView, error) 
 // surveyProtocol returns the protocol id a survey token names, or the
 // token's error.
 func (s *Service) surveyProtocol(token string) (int64, error) {
-	c, err := s.cfg.Keys.Verify(token, surveyAudience)
+	b, err := s.cfg.Keys.Open(surveyPurpose, token)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("survey link: %w", err)
 	}
-	if c.StaffID != 0 {
-		return 0, ErrTokenBadSignature
+	id, n := binary.Uvarint(b)
+	if n <= 0 || n != len(b) || id == 0 || id > 1<<62 {
+		return 0, fmt.Errorf("survey link: %w: bad payload", ErrSealInvalid)
 	}
-	return c.ProtocolID, nil
+	return int64(id), nil
 }
 
 // surveyView loads the survey page's view of protocol id.

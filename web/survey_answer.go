@@ -100,8 +100,7 @@ func (s *server) survey(w http.ResponseWriter, r *http.Request, post bool) {
 func (s *server) surveyError(w http.ResponseWriter, r *http.Request, err error) {
 	var msg string
 	switch {
-	case errors.Is(err, core.ErrTokenMalformed), errors.Is(err, core.ErrTokenBadSignature), errors.Is(err, core.ErrTokenUnknownKey),
-		errors.Is(err, core.ErrNotFound):
+	case errors.Is(err, core.ErrSealInvalid), errors.Is(err, core.ErrNotFound):
 		msg = "Este link de avaliação não é válido. Use o link da mensagem de conclusão do seu protocolo, sem alterá-lo."
 	case errors.Is(err, core.ErrSurveyNotReady):
 		msg = "O protocolo deste link ainda não foi concluído; a avaliação fica disponível na conclusão."
