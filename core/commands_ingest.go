@@ -246,3 +246,68 @@ func (r *commandRun) openOnBehalf(ctx context.Context) (*openedOnBehalf, error) 
 	}
 	return o, nil
 }
+
+// maxListedOutside bounds the outside addresses an outside_recipients
+// warning names; the rest are counted.
+const maxListedOutside = 20
+
+// warnOutsideRecipients tells st that a reply through st's staff reply
+// address (threading rule 1, a token bound to st) was also addressed to
+// people who are neither active staff nor one of our addresses: reply-all
+// and hand-added recipients receive the quoted notice (the requester's
+// data, internal dispatches) and the signed address, which acts in st's
+// name until it expires. Requesters and participants count as outside
+// too: what they may read is what Tramita sends them, not a staff
+// member's mail (docs/decisions.md, "Replies that went outside"). Nothing
+// is queued when there is no such recipient.
+func (it *ingestTx) warnOutsideRecipients(ctx context.Context, p protocolRow, st *Staff) error {
+	if it.in.Match.Rule != "token" || it.in.Match.StaffID != st.ID {
+		return nil
+	}
+	seen := map[string]bool{strings.ToLower(it.in.From.Email): true, strings.ToLower(st.Email): true}
+	var cands []string
+	for _, c := range it.in.Cc {
+		e := strings.ToLower(strings.TrimSpace(c.Email))
+		if e == "" || seen[e] || IsOwnAddress(it.org, e) {
+			continue
+		}
+		seen[e] = true
+		cands = append(cands, e)
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	rows, err := it.tx.Query(ctx, `SELECT email FROM staff WHERE active AND email = ANY($1)`, cands)
+	if err != nil {
+		return fmt.Errorf("looking up recipients among staff: %w", err)
+	}
+	staff := map[string]bool{}
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return fmt.Errorf("looking up recipients among staff: %w", err)
+		}
+		staff[strings.ToLower(e)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("looking up recipients among staff: %w", err)
+	}
+	var outside []string
+	for _, e := range cands {
+		if !staff[e] {
+			outside = append(outside, e)
+		}
+	}
+	if len(outside) == 0 {
+		return nil
+	}
+	it.s.log.Warn("staff reply also went outside", "staff_id", st.ID, "protocol_id", p.ID, "outside", len(outside))
+	data := map[string]any{"outside": outside[:min(len(outside), maxListedOutside)], "outside_count": len(outside),
+		"subject": it.in.Subject}
+	if issued := it.in.Match.TokenIssued; !issued.IsZero() {
+		data["token_expires"] = issued.Add(it.s.cfg.StaffTokenLifetime)
+	}
+	return it.queue(ctx, Notification{Kind: NotifyOutsideRecipients, ProtocolID: p.ID, To: []string{st.Email}, StaffID: st.ID, Data: data})
+}

@@ -49,6 +49,11 @@ import (
 //	reminder_due       deadline; unit_name
 //	signin_link        link (the one-time staff site sign-in URL; removed once
 //	                   used); expires (time)
+//	outside_recipients outside ([]string, at most 20 addresses a staff reply also
+//	                   went to that are neither staff nor ours); outside_count
+//	                   (int, all of them); subject (of the reply); token_expires
+//	                   (time the reply address used stops acting; absent for an
+//	                   undated one)
 //	overdue_digest     protocols ([]{number, subject, deadline, unit?}); no
 //	                   protocol_id; queued to a unit (one copy per member)
 //	(any, to a unit)   unattended_unit (bool): the unit has no active member and

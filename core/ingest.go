@@ -317,6 +317,9 @@ func (it *ingestTx) appendMessage(ctx context.Context) error {
 	it.result.Outcome = OutcomeAppended
 	it.result.Reason = "threaded by " + it.in.Match.Rule
 	if staff != nil {
+		if err := it.warnOutsideRecipients(ctx, p, staff); err != nil {
+			return err
+		}
 		parsed := ParseCommands(it.in.CommandText)
 		if ok, reason := it.authenticated(staff); !ok {
 			return it.unverifiedStaff(ctx, &p, staff, reason, len(parsed.Commands) > 0)

@@ -73,6 +73,10 @@ var notificationKinds = []KindInfo{
 		ToRequester: true, RecordsFailures: true, AccessKey: KeyRequesters},
 	{Kind: NotifyWebConfirm, Label: Label{"confirmação de envio pelo site", "confirmation of a web submission"},
 		ToRequester: true, AutoReplied: true},
+	// To the staff member whose reply through their staff reply address
+	// also went outside (issue 17). Data: outside, outside_count,
+	// token_expires.
+	{Kind: NotifyOutsideRecipients, Label: Label{"aviso de resposta enviada para fora", "reply sent outside warning"}},
 }
 
 // NotificationKinds returns the table of notification kinds, in DESIGN.md

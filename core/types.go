@@ -86,6 +86,11 @@ const (
 	// (Lei 13.460/2017, art. 23).
 	NotifyConclusion NotificationKind = "conclusion"
 	NotifyWebConfirm NotificationKind = "web_confirm" // the confirmation link of a web form submission (no protocol yet)
+	// NotifyOutsideRecipients warns a staff member that their reply
+	// through a staff reply address also went to addresses that are
+	// neither staff nor ours: those got the quoted notice and the signed
+	// address that acts in the staff member's name.
+	NotifyOutsideRecipients NotificationKind = "outside_recipients"
 )
 
 // Role is a staff member's role; it decides what they may command.

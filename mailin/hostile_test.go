@@ -498,3 +498,68 @@ func TestStaffTokenLifetime(t *testing.T) {
 		t.Errorf("a dated token does not fit a local part: %d", len(tok))
 	}
 }
+
+// TestStaffReplyWentOutside: a reply through a staff member's reply
+// address (threading rule 1) that was also addressed to someone who is
+// neither active staff nor one of our addresses (reply-all, a hand-added
+// Cc, the requester included) makes one outside_recipients warning to the
+// staff member, listing exactly those addresses; staff, the service's,
+// types' and units' addresses, and a reply without such recipients warn
+// nobody. The warning stays when the commands are refused.
+func TestStaffReplyWentOutside(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	num := h.open("Pedido original.")
+	warnings := func() int {
+		return h.count(`SELECT count(*) FROM notifications WHERE kind = 'outside_recipients'`)
+	}
+	ours := "ti@orgao.example.gov.br, suporte@orgao.example.gov.br, " + service + ", " + gustavo
+
+	// Only staff and our own addresses: no warning.
+	res := h.ingest(mail(paula, h.staffAddress(num, paula), "Re: [Protocolo "+num+"] Impressora", "Despacho interno.", "Cc: "+ours))
+	if res.Outcome != core.OutcomeAppended || warnings() != 0 {
+		t.Fatalf("a reply to staff and our addresses warned (%d): %+v", warnings(), res)
+	}
+
+	// Reply-all to the requester and a stranger, with a private dispatch,
+	// through a dated reply address (as mailout signs them).
+	dated := "protocolo+" + h.keys.SignAt(h.protocolID(num), h.staffID(paula), paula, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) + "@orgao.example.gov.br"
+	res = h.ingest(mail("Paula <"+paula+">", dated+", Cidadã <"+cidada+">",
+		"Re: [Protocolo "+num+"] Impressora", "#nota\nTexto interno.", "Cc: "+ours+", Vizinho <VIZINHO@example.net>, "+cidada))
+	if res.Outcome != core.OutcomeCommands {
+		t.Fatalf("reply-all: %+v", res)
+	}
+	if n := warnings(); n != 1 {
+		t.Fatalf("%d warnings, want 1", n)
+	}
+	d := h.notificationData(core.NotifyOutsideRecipients, paula)
+	got := fmt.Sprint(d["outside"])
+	if got != "[cidada@example.org vizinho@example.net]" || fmt.Sprint(d["outside_count"]) != "2" {
+		t.Errorf("outside %s (count %v), want the requester and the stranger only", got, d["outside_count"])
+	}
+	if exp, _ := time.Parse(time.RFC3339, fmt.Sprint(d["token_expires"])); !exp.Equal(time.Date(2027, 2, 18, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("the warning does not say when the reply address stops acting: %v", d)
+	}
+	found := false
+	for _, n := range res.Notifications {
+		if n.Kind == core.NotifyOutsideRecipients && len(n.To) == 1 && n.To[0] == paula {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("ingest --json does not list the warning to the staff member: %+v", res.Notifications)
+	}
+
+	// Refused commands keep the warning (it is about the mail, not the commands).
+	res = h.ingest(mail(paula, h.staffAddress(num, paula), "Re: [Protocolo "+num+"] Impressora", "#encaminhar NENHUMA\nTexto.",
+		"Cc: outro@example.com"))
+	if res.Outcome != core.OutcomeCommands || warnings() != 2 {
+		t.Errorf("refused commands: %d warnings (%+v)", warnings(), res)
+	}
+
+	// The same outside Cc without the staff reply address (DMARC): no token travelled.
+	res = h.ingest(mail(paula, service, "Re: [Protocolo "+num+"] Impressora", "Outro despacho.", trusted, "Cc: vizinho@example.net"))
+	if warnings() != 2 {
+		t.Errorf("a reply without a staff reply address warned: %+v", res)
+	}
+}

@@ -76,6 +76,11 @@ func goldenDelivery(t testing.TB, kind core.NotificationKind) core.Delivery {
 		staff()
 		data = map[string]any{"reason": "a mensagem não passou na verificação DMARC do domínio do remetente",
 			"subject": "Re: Solicitação de ligação de água", "from": "ana.souza@saneamento.example.gov.br"}
+	case core.NotifyOutsideRecipients:
+		staff()
+		d.StepID, d.Step = 0, nil
+		data = map[string]any{"outside": []string{"joana.cidada@example.org", "vizinho@example.net"}, "outside_count": 3,
+			"subject": "Re: Solicitação de ligação de água", "token_expires": legal}
 	case core.NotifyDeliveryFailed:
 		staff()
 		d.StepID, d.Step = 0, nil

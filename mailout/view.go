@@ -81,6 +81,13 @@ type View struct {
 	Recovered   bool     // intake_alert: the door works again
 	Protocols   []DigestItem
 	SignInURL   string // signin_link: the one-time staff site sign-in link (not escaped)
+	// Outside lists addresses a staff reply also went to that are neither
+	// staff nor ours (outside_recipients); OutsideMore counts those not
+	// listed; TokenExpires is when the reply address used stops acting in
+	// the staff member's name ("" for one that does not expire).
+	Outside      []string
+	OutsideMore  int
+	TokenExpires string
 }
 
 // Line is one command of a transcript and what became of it.
@@ -111,10 +118,10 @@ func (v View) escaped() View {
 	}
 	for _, p := range []*string{&v.OrgName, &v.Number, &v.Subject, &v.AccessKey, &v.TypeName, &v.TypeDescription,
 		&v.UnitName, &v.OpenedAt, &v.Deadline, &v.NewDeadline, &v.LegalDeadline, &v.LegalBasis, &v.Result, &v.Request, &v.RequesterName, &v.RequesterEmail, &v.RecipientName,
-		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From, &v.ExpiresAt} {
+		&v.RecipientUnit, &v.Dispatch, &v.Reason, &v.StepAuthor, &v.FromUnit, &v.Size, &v.Limit, &v.From, &v.ExpiresAt, &v.TokenExpires} {
 		*p = e(*p)
 	}
-	v.Attachments, v.Failed = list(v.Attachments), list(v.Failed)
+	v.Attachments, v.Failed, v.Outside = list(v.Attachments), list(v.Failed), list(v.Outside)
 	lines := make([]Line, len(v.Lines))
 	for i, l := range v.Lines {
 		lines[i] = Line{Text: e(l.Text), OK: l.OK, Result: e(l.Result)}
@@ -261,6 +268,13 @@ func NewView(d core.Delivery, org core.Organization, lang, publicURL string) Vie
 		v.Deadline = formatTime(t, loc, lang)
 	}
 	v.Protocols = digest(data["protocols"], loc, lang)
+	v.Outside = strs(data["outside"])
+	if n, ok := number(data["outside_count"]); ok && int(n) > len(v.Outside) {
+		v.OutsideMore = int(n) - len(v.Outside)
+	}
+	if t, ok := timeOf(data["token_expires"]); ok {
+		v.TokenExpires = formatDate(t, loc, lang)
+	}
 	if st := d.Step; st != nil {
 		v.FromUnit = st.FromUnit
 		if staff {
@@ -413,5 +427,6 @@ func sampleView(lang string) View {
 		Undelivered: "ack", Size: "2 MB", Limit: "1 MB", Lines: []Line{{Text: "#ajuda", OK: true, Result: "ok"}},
 		Applied: true, Help: "#ajuda", OnBehalf: true, From: "a@b.example", Unattended: true,
 		ConfirmURL: "http://127.0.0.1:8080/novo/confirmar/x", ExpiresAt: "02/01/2026 10:00",
-		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT", Kind: "legal"}}}
+		Protocols: []DigestItem{{Number: "23037.000001/2026-45", Subject: "Assunto", Deadline: "01/01/2026 10:00", Unit: "PROT", Kind: "legal"}},
+		Outside:   []string{"c@d.example"}, OutsideMore: 1, TokenExpires: "01/03/2026"}
 }

@@ -434,3 +434,55 @@ func (f *filesCounter) StepFiles(ctx context.Context, stepID, maxBytes int64) ([
 	f.calls.Add(1)
 	return f.Service.StepFiles(ctx, stepID, maxBytes)
 }
+
+// TestOutsideRecipientsWarningOnTheWire: a staff member's reply through
+// the reply address of their unit notice, also addressed to the requester
+// and a stranger, makes core queue an outside_recipients warning that the
+// worker delivers to the staff member alone, naming both addresses and
+// when the reply address stops acting, with a fresh staff reply address.
+func TestOutsideRecipientsWarningOnTheWire(t *testing.T) {
+	t.Parallel()
+	svc, srv, clk := newService(t), newSink(t), newClock()
+	number := open(t, svc, 31, "Joana Cidadã <"+joana+">", "Vazamento na calçada")
+	w := newWorker(t, svc, srv.Port, clk)
+	runOnce(t, w)
+	notices := srv.to(t, carla)
+	if len(notices) != 1 {
+		t.Fatalf("%d unit notices", len(notices))
+	}
+	claims, err := svc.Keys().Verify(notices[0].token(t), carla)
+	if err != nil || claims.StaffID == 0 {
+		t.Fatalf("staff token: %+v %v", claims, err)
+	}
+	in := core.Inbound{Raw: []byte("From: carla\r\nSubject: Re\r\n\r\nDespacho interno.\r\n"), MessageID: "reply-all-31@saneamento.example.gov.br",
+		Subject: "Vazamento na calçada", From: core.Address{Email: carla},
+		Cc:   []core.Address{{Email: joana}, {Name: "Vizinho", Email: "vizinho@example.net"}, {Email: "protocolo@saneamento.example.gov.br"}},
+		Text: "Despacho interno.", CommandText: "Despacho interno.", FullText: "Despacho interno.", Class: core.ClassNormal,
+		Match: core.Match{ProtocolID: claims.ProtocolID, StaffID: claims.StaffID, Rule: "token", TokenIssued: claims.Issued}}
+	if res, err := svc.Ingest(context.Background(), in); err != nil || res.Outcome != core.OutcomeAppended {
+		t.Fatalf("reply: %+v %v", res, err)
+	}
+	runOnce(t, w)
+	msgs := srv.to(t, carla)
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages to the staff member, want the notice and the warning", len(msgs))
+	}
+	warn := msgs[1]
+	if got, want := warn.subject(t), "[Protocolo "+number+"] Sua resposta também foi para endereços externos"; got != want {
+		t.Errorf("Subject %q, want %q", got, want)
+	}
+	for _, want := range []string{joana, "vizinho@example.net", "age em seu nome"} {
+		if !strings.Contains(warn.Text, want) {
+			t.Errorf("warning lacks %q:\n%s", want, warn.Text)
+		}
+	}
+	if strings.Contains(warn.Text, "protocolo@saneamento") {
+		t.Errorf("the warning names our own address:\n%s", warn.Text)
+	}
+	if c, err := svc.Keys().Verify(warn.token(t), carla); err != nil || c.StaffID != claims.StaffID {
+		t.Errorf("warning's Reply-To: %+v %v", c, err)
+	}
+	if len(srv.to(t, joana)) != 1 || len(srv.to(t, "vizinho@example.net")) != 0 {
+		t.Errorf("the warning went beyond the staff member")
+	}
+}
