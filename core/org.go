@@ -25,6 +25,9 @@ type OrgSpec struct {
 		AuthservIDs      []string `yaml:"authserv_ids"`
 		TagWord          string   `yaml:"tag_word"`
 		DefaultType      string   `yaml:"default_type"`
+		// StaffSignIn is the staff site's sign-in policy: "any" (the
+		// default) or "password_totp" (SignInPolicy).
+		StaffSignIn string `yaml:"staff_signin"`
 	} `yaml:"organization"`
 	Units []OrgUnit  `yaml:"units"`
 	Staff []OrgStaff `yaml:"staff"`
@@ -99,6 +102,9 @@ func (o *OrgSpec) Validate() error {
 		if _, err := time.LoadLocation(org.Timezone); err != nil {
 			bad("organization.timezone %q: %v", org.Timezone, err)
 		}
+	}
+	if _, err := ParseSignInPolicy(org.StaffSignIn); err != nil {
+		bad("organization.staff_signin: %v", err)
 	}
 	for _, h := range org.Holidays {
 		if _, err := time.Parse("2006-01-02", h); err != nil {
@@ -253,20 +259,22 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 		if authserv == nil {
 			authserv = []string{}
 		}
+		policy, _ := ParseSignInPolicy(o.StaffSignIn) // validated above
 		var defType *string
 		if o.DefaultType != "" {
 			d := strings.ToUpper(o.DefaultType)
 			defType = &d
 		}
 		tag2, err := tx.Exec(ctx, `
-			INSERT INTO organization (id, name, nup_unit, address, timezone, holidays, optional_holidays, authserv_ids, tag_word, default_type_code)
-			VALUES (1, $1, $2, $3, $4, $5::date[], $6, $7, $8, $9)
+			INSERT INTO organization (id, name, nup_unit, address, timezone, holidays, optional_holidays, authserv_ids, tag_word, default_type_code, staff_signin)
+			VALUES (1, $1, $2, $3, $4, $5::date[], $6, $7, $8, $9, $10)
 			ON CONFLICT (id) DO UPDATE SET name = $1, nup_unit = $2, address = $3, timezone = $4, holidays = $5::date[],
-				optional_holidays = $6, authserv_ids = $7, tag_word = $8, default_type_code = $9, updated_at = now()
+				optional_holidays = $6, authserv_ids = $7, tag_word = $8, default_type_code = $9, staff_signin = $10, updated_at = now()
 			WHERE (organization.name, organization.nup_unit, organization.address, organization.timezone, organization.holidays,
-				organization.optional_holidays, organization.authserv_ids, organization.tag_word, organization.default_type_code)
-				IS DISTINCT FROM ($1, $2, $3, $4, $5::date[], $6, $7, $8, $9)`,
-			o.Name, o.NUPUnit, strings.ToLower(strings.TrimSpace(o.Address)), tz, holidays, optional, authserv, tag, defType)
+				organization.optional_holidays, organization.authserv_ids, organization.tag_word, organization.default_type_code,
+				organization.staff_signin)
+				IS DISTINCT FROM ($1, $2, $3, $4, $5::date[], $6, $7, $8, $9, $10)`,
+			o.Name, o.NUPUnit, strings.ToLower(strings.TrimSpace(o.Address)), tz, holidays, optional, authserv, tag, defType, string(policy))
 		if err != nil {
 			return fmt.Errorf("saving organization: %w", err)
 		}
@@ -435,9 +443,9 @@ func loadOrganization(ctx context.Context, db DBTX) (Organization, error) {
 	var def *string
 	var holidays []time.Time
 	err := db.QueryRow(ctx, `SELECT name, nup_unit, address, timezone, holidays, optional_holidays, authserv_ids, tag_word, default_type_code,
-			ARRAY(SELECT lower(a) FROM protocol_types, unnest(addresses) AS a UNION SELECT lower(email) FROM units WHERE email <> '')
+			staff_signin, ARRAY(SELECT lower(a) FROM protocol_types, unnest(addresses) AS a UNION SELECT lower(email) FROM units WHERE email <> '')
 		FROM organization WHERE id = 1`).Scan(&o.Name, &o.NUPUnit, &o.Address, &o.Timezone, &holidays, &o.OptionalHolidays,
-		&o.AuthservIDs, &o.TagWord, &def, &o.OtherAddresses)
+		&o.AuthservIDs, &o.TagWord, &def, &o.StaffSignIn, &o.OtherAddresses)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNoOrganization
 	}

@@ -241,10 +241,12 @@ func (s *Service) checkThrottle(ctx context.Context, method, email, client strin
 }
 
 // SignInPassword signs a staff member in with password and, when they have
-// a TOTP secret, the current code. Admins need TOTP: an admin without a
-// secret cannot sign in by password (DESIGN.md). Wrong credentials give
-// ErrSignInFailed; a missing code ErrTOTPRequired; too many failures
-// ErrThrottled; each is audited.
+// a TOTP secret, the current code. The organization's SignInPolicy decides
+// whether the password alone is enough (never for admins; never under
+// staff_signin: password_totp). Wrong credentials give ErrSignInFailed; a
+// missing code ErrTOTPRequired; a right password where the policy needs a
+// TOTP code the member has not set ErrSecondFactorRequired; too many
+// failures ErrThrottled; each failure is audited.
 func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if err := s.checkThrottle(ctx, MethodPassword, email, in.Client); err != nil {
@@ -254,8 +256,11 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 	var role Role
 	var hash, secret *string
 	var lastStep *int64
-	err := s.pool.QueryRow(ctx, `SELECT id, role, password_hash, totp_secret, totp_last_step FROM staff WHERE email = $1 AND active`, email).
-		Scan(&id, &role, &hash, &secret, &lastStep)
+	var policy SignInPolicy
+	err := s.pool.QueryRow(ctx, `SELECT id, role, password_hash, totp_secret, totp_last_step,
+			coalesce((SELECT staff_signin FROM organization WHERE id = 1), 'any')
+		FROM staff WHERE email = $1 AND active`, email).
+		Scan(&id, &role, &hash, &secret, &lastStep, &policy)
 	if isNoRows(err) {
 		CheckPassword(dummyHash(), in.Password) // same time as a real check
 		return Session{}, s.fail(ctx, MethodPassword, 0, email, in.Client, "unknown or inactive account", ErrSignInFailed)
@@ -267,8 +272,13 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 		return Session{}, s.fail(ctx, MethodPassword, id, email, in.Client, "wrong password or none set", ErrSignInFailed)
 	}
 	method := MethodPassword
-	switch {
-	case secret != nil:
+	if secret != nil {
+		method = MethodPasswordTOTP
+	}
+	if ok, reason := policy.Allows(role, true, secret != nil, method); !ok {
+		return Session{}, s.fail(ctx, method, id, email, in.Client, reason, ErrSecondFactorRequired)
+	}
+	if method == MethodPasswordTOTP {
 		if strings.TrimSpace(in.Code) == "" {
 			return Session{}, ErrTOTPRequired
 		}
@@ -283,11 +293,28 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 		if t.RowsAffected() == 0 {
 			return Session{}, s.fail(ctx, MethodPasswordTOTP, id, email, in.Client, "reused TOTP code", ErrSignInFailed)
 		}
-		method = MethodPasswordTOTP
-	case role == RoleAdmin:
-		return Session{}, s.fail(ctx, MethodPassword, id, email, in.Client, "admin without TOTP", ErrSignInFailed)
 	}
 	return s.startSession(ctx, id, method, in.Client)
+}
+
+// signInAllowed asks the organization's SignInPolicy whether the active
+// staff member id may sign in with method, from what they have set. When
+// not, reason says why (for the audit). An inactive member is ErrNotFound.
+func (s *Service) signInAllowed(ctx context.Context, id int64, method string) (ok bool, reason string, err error) {
+	var role Role
+	var hasPassword, hasTOTP bool
+	var policy SignInPolicy
+	err = s.pool.QueryRow(ctx, `SELECT role, password_hash IS NOT NULL, totp_secret IS NOT NULL,
+			coalesce((SELECT staff_signin FROM organization WHERE id = 1), 'any')
+		FROM staff WHERE id = $1 AND active`, id).Scan(&role, &hasPassword, &hasTOTP, &policy)
+	if isNoRows(err) {
+		return false, "", fmt.Errorf("staff %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("loading sign-in policy: %w", err)
+	}
+	ok, reason = policy.Allows(role, hasPassword, hasTOTP, method)
+	return ok, reason, nil
 }
 
 // dummyHash returns the hash checked against when the account does not
@@ -351,13 +378,19 @@ func (s *Service) SignInOIDC(ctx context.Context, email, client string) (Session
 	if err != nil {
 		return Session{}, err
 	}
+	if ok, reason, err := s.signInAllowed(ctx, st.ID, MethodOIDC); err != nil {
+		return Session{}, err
+	} else if !ok {
+		return Session{}, s.fail(ctx, MethodOIDC, st.ID, email, client, reason, ErrSecondFactorRequired)
+	}
 	return s.startSession(ctx, st.ID, MethodOIDC, client)
 }
 
 // RequestSignInLink mails a one-time sign-in link to the registered
 // address of the active staff member email: linkBase followed by the token
-// (e.g. "https://host/gestao/entrar/link/"). An unknown address, or one
-// that already got MaxLinksAccount links in ThrottleWindow, gets nothing;
+// (e.g. "https://host/gestao/entrar/link/"). An unknown address, one the
+// SignInPolicy does not let in by link, or one that already got
+// MaxLinksAccount links in ThrottleWindow, gets nothing;
 // the caller answers the same in every case (no account enumeration). The
 // mail goes through the outbox (kind signin_link).
 func (s *Service) RequestSignInLink(ctx context.Context, email, client, linkBase string) error {
@@ -371,6 +404,11 @@ func (s *Service) RequestSignInLink(ctx context.Context, email, client, linkBase
 	}
 	if err != nil {
 		return err
+	}
+	if ok, reason, err := s.signInAllowed(ctx, st.ID, MethodLink); err != nil {
+		return err
+	} else if !ok {
+		return s.fail(ctx, MethodLink, st.ID, email, client, reason, nil)
 	}
 	now := s.now()
 	var recent int
@@ -413,7 +451,9 @@ const usableLink = `token_hash = $1 AND used_at IS NULL AND expires_at > $2`
 
 // SignInWithLink signs in with a mailed link's token: valid for
 // SignInLinkTTL, once. The link's token is then removed from the outbox
-// row that carried it.
+// row that carried it. A link the SignInPolicy no longer allows (the
+// organization turned staff_signin to password_totp after it was mailed)
+// is used up and gives ErrSecondFactorRequired.
 func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Session, error) {
 	if err := s.checkThrottle(ctx, MethodLink, "", client); err != nil {
 		return Session{}, err
@@ -431,6 +471,15 @@ func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Ses
 	if _, err := s.pool.Exec(ctx, `UPDATE notifications SET data = data - 'link'
 		WHERE kind = 'signin_link' AND staff_id = $1 AND data->>'link_hash' = $2`, staffID, base64.RawURLEncoding.EncodeToString(h)); err != nil {
 		return Session{}, fmt.Errorf("clearing used link: %w", err)
+	}
+	if ok, reason, err := s.signInAllowed(ctx, staffID, MethodLink); errors.Is(err, ErrNotFound) {
+		return Session{}, s.fail(ctx, MethodLink, staffID, "", client, "staff member deactivated", ErrSignInFailed)
+	} else if err != nil {
+		return Session{}, err
+	} else if !ok {
+		// A link mailed before the policy (or the member's factors)
+		// changed; it is used up all the same.
+		return Session{}, s.fail(ctx, MethodLink, staffID, "", client, reason, ErrSecondFactorRequired)
 	}
 	sess, err := s.startSession(ctx, staffID, MethodLink, client)
 	if errors.Is(err, ErrNotFound) {

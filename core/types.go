@@ -114,6 +114,8 @@ type Organization struct {
 	AuthservIDs      []string // trusted Authentication-Results producers (RFC 8601)
 	TagWord          string   // word of the subject tag, default "Protocolo"
 	DefaultTypeCode  string   // type of mail to the plain service address
+	// StaffSignIn is the staff site's sign-in policy (organization.staff_signin).
+	StaffSignIn SignInPolicy
 	// OtherAddresses are Tramita's addresses besides Address: the types'
 	// addresses and the units' shared mailboxes, lower-case.
 	OtherAddresses []string

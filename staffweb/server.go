@@ -177,6 +177,10 @@ type view struct {
 	Email     string
 	OIDC      bool
 	LinkValid bool
+	// LinkSignIn shows "Receber um link por e-mail" (the organization's
+	// SignInPolicy allows it); CodeRequired marks the TOTP code required.
+	LinkSignIn   bool
+	CodeRequired bool
 	Action    string
 
 	// lists
@@ -206,9 +210,11 @@ type view struct {
 
 // base fills the fields every page shows.
 func (s *server) base(r *http.Request, title string) view {
-	v := view{Title: title}
+	v := view{Title: title, LinkSignIn: true}
 	if org, err := s.svc.Organization(r.Context()); err == nil {
 		v.OrgName = org.Name
+		strict := org.StaffSignIn == core.SignInPasswordTOTP
+		v.LinkSignIn, v.CodeRequired = !strict, strict
 	}
 	if st, ok := staffFrom(r); ok {
 		v.Staff = &st

@@ -54,6 +54,10 @@ func (s *server) signInPassword(w http.ResponseWriter, r *http.Request) {
 			v.Alert = "Muitas tentativas sem sucesso. Espere 15 minutos ou peça um link por e-mail."
 		case errors.Is(err, core.ErrTOTPRequired):
 			v.Alert = "Informe também o código de 6 dígitos do aplicativo autenticador."
+		case errors.Is(err, core.ErrSecondFactorRequired):
+			status = http.StatusForbidden
+			v.Alert = "Esta conta precisa de senha e do código do aplicativo autenticador, que ainda não foi configurado. " +
+				"Peça a um administrador que o configure (tramita staff totp) ou entre com a conta institucional, se houver."
 		case errors.Is(err, core.ErrSignInFailed):
 			v.Alert = "E-mail, senha ou código não conferem."
 		default:
@@ -106,9 +110,12 @@ func (s *server) signInLinkShow(w http.ResponseWriter, r *http.Request) {
 func (s *server) signInLinkUse(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.svc.SignInWithLink(r.Context(), r.PathValue("token"), s.client(r))
 	if err != nil {
-		if errors.Is(err, core.ErrSignInFailed) || errors.Is(err, core.ErrThrottled) {
+		if errors.Is(err, core.ErrSignInFailed) || errors.Is(err, core.ErrThrottled) || errors.Is(err, core.ErrSecondFactorRequired) {
 			v := s.signInView(r)
 			v.Title = "Entrar com o link"
+			if errors.Is(err, core.ErrSecondFactorRequired) {
+				v.Alert = "Esta conta entra com senha e código do aplicativo autenticador; o link não vale para ela."
+			}
 			s.render(w, http.StatusGone, "entrar_link", v)
 			return
 		}

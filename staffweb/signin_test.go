@@ -233,3 +233,45 @@ func TestCrossOriginPostRefused(t *testing.T) {
 		t.Errorf("the refused sign-out ended the session: %d", p.Status)
 	}
 }
+
+// TestSignInPolicyPasswordTOTP: under staff_signin: password_totp the
+// password alone is refused with 403 and an explanation, the link form is
+// gone and POST /gestao/entrar/link mails nothing (the answer looks the
+// same), and a link mailed before the change no longer signs in.
+func TestSignInPolicyPasswordTOTP(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	ctx := context.Background()
+	b := s.browser(t)
+	if p := b.post("/gestao/entrar/link", url.Values{"email": {bruno}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("link before: %d", p.Status)
+	}
+	var link string
+	if err := s.svc.Pool().QueryRow(ctx, `SELECT data->>'link' FROM notifications WHERE kind = 'signin_link'`).Scan(&link); err != nil {
+		t.Fatal(err)
+	}
+	spec := sampleOrg(t)
+	spec.Organization.StaffSignIn = "password_totp"
+	if _, err := s.svc.ApplyOrg(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/gestao/entrar"); p.Status != http.StatusOK || strings.Contains(p.Body, `action="/gestao/entrar/link"`) ||
+		!strings.Contains(p.Body, `aria-describedby="codigo-dica" required`) {
+		t.Errorf("entrar: %d\n%s", p.Status, p.Body)
+	}
+	if p := b.post("/gestao/entrar", url.Values{"email": {ana}, "senha": {pass}}); p.Status != http.StatusForbidden || b.cookie != "" ||
+		!strings.Contains(p.Body, "ainda não foi configurado") {
+		t.Errorf("password alone: %d %s", p.Status, p.Body)
+	}
+	if p := b.post("/gestao/entrar/link", url.Values{"email": {ana}}); p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "aviso=link") {
+		t.Errorf("link request: %d %s", p.Status, p.Location)
+	}
+	var links int
+	if err := s.svc.Pool().QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'signin_link'`).Scan(&links); err != nil || links != 1 {
+		t.Errorf("links mailed: %d %v", links, err)
+	}
+	path := strings.TrimPrefix(link, s.srv.URL)
+	if p := b.post(path, nil); p.Status != http.StatusGone || b.cookie != "" || !strings.Contains(p.Body, "o link não vale para ela") {
+		t.Errorf("old link: %d %s", p.Status, p.Body)
+	}
+}

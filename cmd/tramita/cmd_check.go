@@ -68,8 +68,11 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 		defer pool.Close()
 		keys, _ := core.ParseKeyring("1:check-only-secret-not-used")
 		svc, _ := core.NewService(pool, core.Config{Keys: keys})
-		_, err := svc.Organization(ctx)
+		org, err := svc.Organization(ctx)
 		report("organization", err)
+		if err == nil {
+			checkSignIn(ctx, svc, org, stdout, report)
+		}
 	}
 	if _, err := loadWebConfig(); err != nil {
 		report("TRAMITA_LISTEN / lookup", err)
@@ -107,4 +110,28 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 		return fmt.Errorf("%d verificação(ões) falharam / check(s) failed", failed)
 	}
 	return nil
+}
+
+// checkSignIn shows the staff site's sign-in policy (org.yaml
+// organization.staff_signin) and names the active staff members it lets
+// in by OpenID Connect only (under password_totp: no password or no TOTP
+// secret yet), a note rather than a failure: the organization may sign
+// them in through its identity provider.
+func checkSignIn(ctx context.Context, svc *core.Service, org core.Organization, stdout io.Writer, report func(string, error)) {
+	what := "link, senha (+ código TOTP se configurado; sempre para administradores) ou OIDC / " +
+		"link, password (+ TOTP code once set; always for admins) or OIDC"
+	if org.StaffSignIn == core.SignInPasswordTOTP {
+		what = "senha + código TOTP de todos, ou OIDC; sem link por e-mail / password + TOTP code for everyone, or OIDC; no mailed link"
+	}
+	fmt.Fprintf(stdout, "ok            staff_signin: %s — %s\n", org.StaffSignIn, what)
+	only, err := svc.StaffOnlyOIDC(ctx)
+	if err != nil {
+		report("staff_signin", err)
+		return
+	}
+	if len(only) > 0 {
+		fmt.Fprintf(stdout, "aviso / note  staff_signin: %d servidor(es) só entram por OIDC (falta senha ou código TOTP) / "+
+			"staff who can sign in by OIDC only (no password or TOTP secret yet): %s — tramita staff password|totp EMAIL\n",
+			len(only), strings.Join(only, ", "))
+	}
 }

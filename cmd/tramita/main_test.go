@@ -389,3 +389,43 @@ func TestCLIStopWhileStarting(t *testing.T) {
 		t.Errorf("ingest cancelled: exit 0, want a failure (%s)", errb.String())
 	}
 }
+
+// TestCLICheckStaffSignIn: `tramita check` shows the staff sign-in policy
+// and, under staff_signin: password_totp, names the staff members without a
+// password or TOTP secret; a bad value is refused by org apply with the key
+// and the values allowed.
+func TestCLICheckStaffSignIn(t *testing.T) {
+	setupCLI(t)
+	t.Setenv("TRAMITA_IMAP_URL", "")
+	t.Setenv("TRAMITA_SMTP_URL", "")
+	code, out, _ := cli(t, nil, "check")
+	if code != 0 || !strings.Contains(out, "ok            staff_signin: any") || strings.Contains(out, "aviso / note  staff_signin") {
+		t.Errorf("check, default policy: exit %d\n%s", code, out)
+	}
+	f := t.TempDir() + "/org.yaml"
+	bad := strings.Replace(string(examples.OrgYAML), "organization:\n", "organization:\n  staff_signin: totp\n", 1)
+	if err := os.WriteFile(f, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, nil, "org", "apply", f); code == 0 || !strings.Contains(stderr, `organization.staff_signin: "totp" must be any or password_totp`) {
+		t.Errorf("bad staff_signin: exit %d %s", code, stderr)
+	}
+	good := strings.Replace(string(examples.OrgYAML), "organization:\n", "organization:\n  staff_signin: password_totp\n", 1)
+	if err := os.WriteFile(f, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, nil, "org", "apply", f); code != 0 {
+		t.Fatalf("org apply: %d %s", code, stderr)
+	}
+	if code, _, stderr := cli(t, []byte("uma senha longa o bastante\n"), "staff", "password", "ana.souza@saneamento.example.gov.br"); code != 0 {
+		t.Fatalf("staff password: %s", stderr)
+	}
+	if code, _, stderr := cli(t, nil, "staff", "totp", "ana.souza@saneamento.example.gov.br"); code != 0 {
+		t.Fatalf("staff totp: %s", stderr)
+	}
+	code, out, _ = cli(t, nil, "check")
+	if code != 0 || !strings.Contains(out, "ok            staff_signin: password_totp") ||
+		!strings.Contains(out, "bruno.lima@saneamento.example.gov.br") || strings.Contains(out, "ana.souza@") {
+		t.Errorf("check, password_totp: exit %d\n%s", code, out)
+	}
+}
