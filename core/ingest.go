@@ -362,10 +362,12 @@ func (it *ingestTx) openOrCommand(ctx context.Context) error {
 	// sign-in link, a web form's confirmation link, an intake alert) never
 	// opens one: its quoted text would carry the link it answers into a
 	// protocol's opening step. The raw message is kept, nobody is mailed.
+	// A reply to a kind that asks for a new message (the too-large
+	// answer: "send it again, smaller") is one (KindInfo.NewMessageOnReply).
 	if len(it.in.References) > 0 {
 		var kind string
-		err := it.tx.QueryRow(ctx, `SELECT kind FROM notifications WHERE message_id = ANY($1) AND protocol_id IS NULL LIMIT 1`,
-			it.in.References).Scan(&kind)
+		err := it.tx.QueryRow(ctx, `SELECT kind FROM notifications WHERE message_id = ANY($1) AND protocol_id IS NULL AND kind = ANY($2) LIMIT 1`,
+			it.in.References, repliesOpenNothing).Scan(&kind)
 		switch {
 		case err == nil:
 			it.result.Outcome = OutcomeRejected

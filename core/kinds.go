@@ -40,6 +40,13 @@ type KindInfo struct {
 	RecordsFailures bool
 	// AccessKey: which copies carry the protocol's access key.
 	AccessKey KeyScope
+	// NewMessageOnReply: a reply to this mail when it is about no protocol
+	// is read as a new message (it may open a protocol): the too-large
+	// answer asks for the request again. For every other kind such a reply
+	// is recorded and opens nothing, so the quoted sign-in or confirmation
+	// link, alert or digest never becomes a protocol's opening text. A reply
+	// to mail about a protocol is read on that protocol, whatever the kind.
+	NewMessageOnReply bool
 }
 
 // notificationKinds is the table of notification kinds, in DESIGN.md order
@@ -59,7 +66,7 @@ var notificationKinds = []KindInfo{
 	{Kind: NotifyCommandRejected, Label: Label{"comandos não aplicados", "commands not applied"}},
 	{Kind: NotifyDeliveryFailed, Label: Label{"aviso de falha de entrega", "delivery failure notice"}},
 	{Kind: NotifyTooLarge, Label: Label{"aviso de mensagem grande demais", "message too large notice"},
-		ToRequester: true, AutoReplied: true},
+		ToRequester: true, AutoReplied: true, NewMessageOnReply: true},
 	{Kind: NotifyReminderDueSoon, Label: Label{"lembrete de prazo próximo", "deadline soon reminder"}},
 	{Kind: NotifyReminderDue, Label: Label{"lembrete de prazo vencido", "deadline passed reminder"}},
 	{Kind: NotifyOverdueDigest, Label: Label{"resumo de prazos vencidos", "overdue digest"}},
@@ -112,6 +119,18 @@ func (k NotificationKind) Known() bool {
 	}
 	return false
 }
+
+// repliesOpenNothing lists the kinds whose protocol-less mail a reply may
+// not turn into a protocol (KindInfo.NewMessageOnReply false).
+var repliesOpenNothing = func() []string {
+	var out []string
+	for _, r := range notificationKinds {
+		if !r.NewMessageOnReply {
+			out = append(out, string(r.Kind))
+		}
+	}
+	return out
+}()
 
 // Label returns k's label (its code when unknown).
 func (k NotificationKind) Label() Label { return k.Info().Label }

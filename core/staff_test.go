@@ -623,3 +623,30 @@ func TestActionTextIsNotCut(t *testing.T) {
 		t.Errorf("step text %q, cut %v; want the dispatch, not cut", s.Text, s.TextCut)
 	}
 }
+
+// TestReplyToTooLargeOpensTheRequest: the too-large answer asks for the
+// request again in smaller messages, so a reply to it (about no protocol)
+// opens a protocol like any new message, where a reply to the other
+// protocol-less notices opens nothing (KindInfo.NewMessageOnReply).
+func TestReplyToTooLargeOpensTheRequest(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	big := []byte("From: joana@example.org\r\nSubject: Fotos\r\n\r\n" + strings.Repeat("x", int(svc.MaxMessageBytes())))
+	if res, err := svc.Ingest(ctx, core.Inbound{Raw: big, Subject: "Fotos do vazamento", TooLarge: true, MessageID: "big-reply@example.org",
+		From: core.Address{Email: "joana@example.org"}, Class: core.ClassNormal}); err != nil || res.Outcome != core.OutcomeRejected {
+		t.Fatalf("too large: %+v %v", res, err)
+	}
+	var msgID string
+	if err := svc.Pool().QueryRow(ctx, `SELECT message_id FROM notifications WHERE kind = 'too_large'`).Scan(&msgID); err != nil {
+		t.Fatal(err)
+	}
+	text := "Segue de novo, com fotos menores."
+	res, err := svc.Ingest(ctx, core.Inbound{Raw: []byte("From: joana@example.org\r\nSubject: Re: Fotos\r\n\r\n" + text + "\r\n"),
+		MessageID: "small-reply@example.org", Subject: "Fotos do vazamento", From: core.Address{Email: "joana@example.org"},
+		Recipients: []string{"protocolo@saneamento.example.gov.br"}, Class: core.ClassNormal, Text: text, FullText: text,
+		References: []string{"big-reply@example.org", msgID}})
+	if err != nil || res.Outcome != core.OutcomeCreated || res.Protocol == "" {
+		t.Fatalf("reply to the too-large answer: %+v %v, want a new protocol", res, err)
+	}
+}

@@ -5,7 +5,8 @@
 // language (templates.Mail: a subject line, "---", a Markdown body), the
 // HTML part made by goldmark with raw HTML off, the text part from the same
 // source; text written by citizens and staff is escaped before it reaches
-// Markdown. Every body starts with ReplyMarker, above which replies are cut.
+// Markdown. The body of mail about a protocol starts with ReplyMarker, above
+// which replies are cut; mail about no protocol has none.
 //
 // Delivery (Worker): claims due rows from core (FOR UPDATE SKIP LOCKED, with
 // a lease), sends one copy per recipient with go-mail over one SMTP

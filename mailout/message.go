@@ -85,6 +85,11 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 	return m, nil
 }
 
+// OnProtocol reports whether d is mail about a protocol, whose reply
+// address is that protocol's signed address and whose replies are read on
+// it; such mail alone carries ReplyMarker (View.OnProtocol).
+func OnProtocol(d core.Delivery) bool { return d.ProtocolID != 0 }
+
 // ReplyAddress is where a reply to d's copy for recipient must go:
 // LOCAL+TOKEN@DOMAIN of the service address, with TOKEN =
 // Keys.SignAt(protocol, staff, recipient, date) — the staff ID only on the
@@ -92,7 +97,7 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 // staff token expires. Mail about no protocol (too_large, overdue_digest)
 // gets the plain service address.
 func ReplyAddress(org core.Organization, keys *core.Keyring, d core.Delivery, recipient string, date time.Time) string {
-	if d.ProtocolID == 0 || keys == nil {
+	if !OnProtocol(d) || keys == nil {
 		return org.Address
 	}
 	local, domain, ok := strings.Cut(org.Address, "@")

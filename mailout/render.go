@@ -13,7 +13,8 @@ import (
 	"github.com/yuin/goldmark"
 )
 
-// ReplyMarker is the first line of every body. Replies are cut above it
+// ReplyMarker is the first line of every body of mail about a protocol
+// (View.OnProtocol), whose replies are read on it. Replies are cut above it
 // when they come back; it is the value of mailin.ReplyMarker, copied because
 // mailout does not import mailin (a test keeps the two equal).
 const ReplyMarker = "—— Responda acima desta linha / Reply above this line ——"
@@ -183,8 +184,11 @@ func render(kt *kindTemplates, md goldmark.Markdown, v View) (Rendered, error) {
 		return Rendered{}, err
 	}
 	out := Rendered{Subject: oneLine(subj.String())}
-	markdown := ReplyMarker + "\n\n" + tidy(src.String())
-	out.Text = ReplyMarker + "\n\n" + tidy(text.String())
+	markdown, plain := tidy(src.String()), tidy(text.String())
+	if v.OnProtocol {
+		markdown, plain = ReplyMarker+"\n\n"+markdown, ReplyMarker+"\n\n"+plain
+	}
+	out.Text = plain
 	var body bytes.Buffer
 	if err := md.Convert([]byte(markdown), &body); err != nil {
 		return Rendered{}, fmt.Errorf("rendering Markdown: %w", err)

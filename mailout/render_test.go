@@ -142,14 +142,54 @@ func TestGolden(t *testing.T) {
 				text := "Subject: " + mailout.Subject(goldenOrg, d, out.Subject) + "\n\n" + out.Text
 				golden(t, filepath.Join("testdata", "golden", lang, string(kind)+".txt"), text)
 				golden(t, filepath.Join("testdata", "golden", lang, string(kind)+".html"), out.HTML)
-				if !strings.HasPrefix(out.Text, mailout.ReplyMarker+"\n") {
-					t.Error("text part does not start with the reply marker")
+				if strings.HasPrefix(out.Text, mailout.ReplyMarker+"\n") != (d.ProtocolID != 0) {
+					t.Errorf("text part starts with the reply marker: %v; want it only on mail about a protocol",
+						strings.HasPrefix(out.Text, mailout.ReplyMarker+"\n"))
 				}
 				hasKey := strings.Contains(out.Text, "K7XQ2MP9RD") || strings.Contains(out.HTML, "K7XQ2MP9RD")
 				if hasKey != (kind.Info().AccessKey == core.KeyEveryCopy) {
 					t.Errorf("access key shown: %v", hasKey)
 				}
 			})
+		}
+	}
+}
+
+// TestReplyMarkerOnlyOnProtocolMail: the reply marker and the footers
+// inviting a reply appear exactly on mail about a protocol, whose replies
+// are read on it; a sign-in link, a web confirmation, an alert, a digest
+// or a transcript about no protocol (an opening on someone's behalf that
+// failed) has neither, since a reply to it is recorded and opens nothing.
+func TestReplyMarkerOnlyOnProtocolMail(t *testing.T) {
+	t.Parallel()
+	invites := []string{"responda a esta mensagem", "reply to this message", "Responda acima", "Reply above"}
+	for _, lang := range mailout.Languages() {
+		r, err := mailout.NewRenderer(templates.Mail(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds []core.Delivery
+		for _, kind := range core.AllNotificationKinds() {
+			ds = append(ds, goldenDelivery(t, kind))
+		}
+		failed := goldenDelivery(t, core.NotifyCommandResult) // #requerente missing: nothing opened
+		failed.ProtocolID, failed.StepID, failed.Protocol, failed.Step = 0, 0, nil, nil
+		failed.Data = map[string]any{"applied": false, "lines": []any{map[string]any{"line": "(abertura)", "ok": false, "result": "informe #requerente"}}}
+		ds = append(ds, failed)
+		for _, d := range ds {
+			out, err := r.Render(d.Kind, mailout.NewView(d, goldenOrg, lang, "https://p.example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, part := range []string{out.Text, out.HTML} {
+				has := false
+				for _, s := range invites {
+					has = has || strings.Contains(part, s)
+				}
+				if has != (d.ProtocolID != 0) {
+					t.Errorf("%s/%s (protocol %d): invites a reply: %v", lang, d.Kind, d.ProtocolID, has)
+				}
+			}
 		}
 	}
 }

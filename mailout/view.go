@@ -17,6 +17,12 @@ import (
 // zone and the View's language. Empty means unknown or not applicable.
 type View struct {
 	Lang string // pt-BR or en (not escaped)
+	// OnProtocol: the mail is about a protocol and its Reply-To is that
+	// protocol's signed address, so a reply is read on the protocol. Only
+	// then does the body start with ReplyMarker and do footers invite a
+	// reply (a reply to a sign-in link, confirmation link, alert or digest
+	// is recorded and opens nothing).
+	OnProtocol bool
 
 	OrgName         string
 	Number          string // protocol number
@@ -153,7 +159,7 @@ func (v View) WithAccessKey(key string) View {
 func NewView(d core.Delivery, org core.Organization, lang, publicURL string) View {
 	loc := org.Location()
 	data := d.Data
-	v := View{Lang: lang, OrgName: org.Name, Applied: true}
+	v := View{Lang: lang, OrgName: org.Name, Applied: true, OnProtocol: OnProtocol(d)}
 	kind := d.Kind.Info()
 	staff := !kind.ToRequester
 	if p := d.Protocol; p != nil {
@@ -416,7 +422,7 @@ func formatSize(n float64, lang string) string {
 
 // sampleView has every field set, so NewRenderer can run each template.
 func sampleView(lang string) View {
-	return View{Lang: lang, OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
+	return View{Lang: lang, OnProtocol: true, OrgName: "Órgão", Number: "23037.000001/2026-45", Subject: "Assunto",
 		AccessKey: "KEY", LookupURL: "http://127.0.0.1:8080/p/x", TypeName: "Tipo", TypeDescription: "Descrição",
 		UnitName: "Unidade", Status: "open", OpenedAt: "01/01/2026 10:00", Deadline: "02/01/2026 10:00", NewDeadline: "03/01/2026 10:00",
 		LegalDeadline: "31/01/2026", LegalBasis: "Lei", Extended: true, Result: "atendido", Request: "Envie o documento",
