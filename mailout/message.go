@@ -68,15 +68,22 @@ func Message(d core.Delivery, r Rendered, env Envelope) (*mail.Msg, error) {
 	if err := m.To(env.Recipient); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	m.ReplyToMailAddress(&netmail.Address{Name: env.Org.Name, Address: ReplyAddress(env.Org, env.Keys, d, env.Recipient, env.Date)})
-	m.Subject(Subject(env.Org, d, r.Subject))
+	// Reply-To, Subject and the thread fields are encoded and folded here
+	// (header.go): go-mail would fold before their first word.
+	m.SetGenHeaderPreformatted(mail.Header(mail.HeaderReplyTo), foldField(string(mail.HeaderReplyTo),
+		append(phraseWords(env.Org.Name), "<"+ReplyAddress(env.Org, env.Keys, d, env.Recipient, env.Date)+">")))
+	m.SetGenHeaderPreformatted(mail.HeaderSubject, foldField(string(mail.HeaderSubject), unstructuredWords(Subject(env.Org, d, r.Subject))))
 	m.SetMessageIDWithValue(d.MessageID)
 	m.SetDateWithValue(env.Date)
 	if d.InReplyTo != "" {
-		m.SetGenHeader(mail.HeaderInReplyTo, "<"+d.InReplyTo+">")
+		m.SetGenHeaderPreformatted(mail.HeaderInReplyTo, foldField(string(mail.HeaderInReplyTo), []string{"<" + d.InReplyTo + ">"}))
 	}
 	if len(d.References) > 0 {
-		m.SetGenHeader(mail.HeaderReferences, "<"+strings.Join(d.References, "> <")+">")
+		refs := make([]string, len(d.References))
+		for i, id := range d.References {
+			refs[i] = "<" + id + ">"
+		}
+		m.SetGenHeaderPreformatted(mail.HeaderReferences, foldField(string(mail.HeaderReferences), refs))
 	}
 	m.SetGenHeader(headerAutoSubmitted, AutoSubmitted(d.Kind))
 	m.SetGenHeader(headerAutoResponseSuppress, "All")
