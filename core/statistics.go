@@ -62,19 +62,45 @@ type Statistics struct {
 
 // statsSQL reads every figure in one pass over the protocols opened in
 // the period: first one fine aggregate (type, unit, month, days to
-// conclude, result), which PostgreSQL can spread over parallel workers,
-// then that small set grouped four ways at once (GROUPING SETS): each
-// group is split by the whole days from opening to conclusion (NULL for
-// those not concluded), so the median and 90th percentile come out of that
-// histogram in Go, exactly for durations counted in whole days, without
-// sorting a million rows. Months are local to the organization: $3 holds
-// the local midnights starting each month of the period, and width_bucket
-// numbers them (a binary search instead of a time zone conversion per row).
-// The difference of two timestamptz is an interval whose day field holds
-// the whole days.
+// conclude, result), then that small set grouped four ways at once
+// (GROUPING SETS): each group is split by the whole days from opening to
+// conclusion (NULL for those not concluded), so the median and 90th
+// percentile come out of that histogram in Go, exactly for durations
+// counted in whole days, without sorting a million rows.
+//
+// The fine aggregate reads four sources (migration 017): for the UTC days
+// wholly inside the period and inside one month ($2, $3: ranges of such
+// days), the folded summary (stats_days for the figures,
+// stats_day_results for the results) and the changes not folded yet
+// (stats_changes); for the rest of the period ($4, $5: ranges of
+// instants), the protocols themselves. Every source gives rows of one
+// shape: figures with n, results with rn (the concluded ones, by result).
+// Months are local to the organization: $1 holds the local midnights
+// starting each month of the period, and width_bucket numbers them. The
+// difference of two timestamptz is an interval whose day field holds the
+// whole days; stats_contribution (migration 017) uses the same expressions
+// as the protocols branch here.
 const statsSQL = `
-	WITH fine AS (
-		SELECT p.type_id, p.unit_id, width_bucket(p.opened_at, $3::timestamptz[]) AS month,
+	WITH whole AS (SELECT * FROM unnest($2::date[], $3::date[]) w(a, b)),
+	rows AS (
+		SELECT s.type_id, s.unit_id, s.day, CASE WHEN s.concluded THEN s.days END AS h, NULL::text AS result,
+			s.n, s.with_legal, s.within, s.ext, s.comp, s.ratings, s.rating_sum, 0::bigint AS rn
+		FROM stats_days s JOIN whole ON s.day >= whole.a AND s.day < whole.b
+		UNION ALL
+		SELECT r.type_id, r.unit_id, r.day, NULL, r.result, 0, 0, 0, 0, 0, 0, 0, r.n
+		FROM stats_day_results r JOIN whole ON r.day >= whole.a AND r.day < whole.b
+		UNION ALL
+		SELECT c.type_id, c.unit_id, c.day, c.days, c.result, c.n, c.with_legal, c.within, c.ext, c.comp, c.ratings, c.rating_sum,
+			CASE WHEN c.days IS NOT NULL THEN c.n ELSE 0 END
+		FROM stats_changes c JOIN whole ON c.day >= whole.a AND c.day < whole.b),
+	fine AS (
+		SELECT r.type_id, r.unit_id, width_bucket(r.day::timestamp AT TIME ZONE 'UTC', $1::timestamptz[]) AS month, r.h, r.result,
+			sum(r.n) AS n, sum(r.with_legal) AS with_legal, sum(r.within) AS within, sum(r.ext) AS ext, sum(r.comp) AS comp,
+			sum(r.ratings) AS ratings, sum(r.rating_sum) AS rating_sum, sum(r.rn) AS rn
+		FROM rows r
+		GROUP BY 1, 2, 3, 4, 5
+		UNION ALL
+		SELECT p.type_id, p.unit_id, width_bucket(p.opened_at, $1::timestamptz[]) AS month,
 			CASE WHEN p.status = 'concluded' THEN date_part('day', p.concluded_at - p.opened_at)::int END AS h,
 			CASE WHEN p.status = 'concluded' THEN coalesce(p.result, '') END AS result,
 			count(*) AS n,
@@ -82,14 +108,14 @@ const statsSQL = `
 			count(*) FILTER (WHERE p.status = 'concluded' AND p.concluded_at <= p.legal_deadline) AS within,
 			count(*) FILTER (WHERE p.extended_at IS NOT NULL) AS ext,
 			count(*) FILTER (WHERE p.info_requested_at IS NOT NULL) AS comp,
-			count(p.survey_rating) AS ratings, coalesce(sum(p.survey_rating), 0) AS rating_sum
-		FROM protocols p
-		WHERE p.opened_at >= $1 AND p.opened_at < $2
+			count(p.survey_rating) AS ratings, coalesce(sum(p.survey_rating), 0) AS rating_sum,
+			count(*) FILTER (WHERE p.status = 'concluded' AND p.concluded_at IS NOT NULL) AS rn
+		FROM protocols p JOIN unnest($4::timestamptz[], $5::timestamptz[]) e(a, b) ON p.opened_at >= e.a AND p.opened_at < e.b
 		GROUP BY 1, 2, 3, 4, 5)
 	SELECT GROUPING(type_id, unit_id, month, h, result), coalesce(type_id, 0), coalesce(unit_id, 0),
 		coalesce(month, 0), h, coalesce(result, ''),
 		sum(n)::bigint, sum(with_legal)::bigint, sum(within)::bigint, sum(ext)::bigint, sum(comp)::bigint,
-		sum(ratings)::bigint, sum(rating_sum)::bigint, (sum(n) FILTER (WHERE h IS NOT NULL))::bigint
+		sum(ratings)::bigint, sum(rating_sum)::bigint, sum(rn)::bigint
 	FROM fine
 	GROUP BY GROUPING SETS ((type_id, h), (unit_id, h), (month, h), (h),
 		(type_id, result), (unit_id, result), (month, result), (result))`
@@ -176,36 +202,79 @@ func percentileCont(keys []int64, counts map[int64]int64, n int64, q float64) *f
 // concluded within the legal deadline, median and 90th percentile of days
 // to conclude, extensions, complements, results and satisfaction, in all
 // and per type, unit and month (DESIGN.md, "Legal deadlines … painel").
-// Every type and unit of the organization is listed, with zeros when it
-// had none.
+// Every active type and unit is listed, with zeros when it had none, and
+// an inactive one when it had protocols in the period. It first folds the
+// pending statistics changes (CompactStatistics) when no one else is, then
+// reads the summary for the whole days of the period and the protocols for
+// the rest.
 func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistics, error) {
+	if _, err := s.CompactStatistics(ctx); err != nil {
+		return Statistics{From: from, To: to}, err
+	}
+	return s.statistics(ctx, from, to, true)
+}
+
+// statsRanges splits [from, to) for statsSQL: the UTC days lying wholly
+// inside it and inside one month (a local month start cuts a UTC day
+// unless the zone's offset is zero), as ranges of dates [a, b) given as
+// their UTC midnights, and the rest, as ranges of instants [a, b).
+func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []time.Time, edgeA, edgeB []time.Time) {
+	from, to = from.UTC(), to.UTC()
+	addWhole := func(d time.Time) {
+		if n := len(wholeB); n > 0 && wholeB[n-1].Equal(d) {
+			wholeB[n-1] = d.AddDate(0, 0, 1)
+			return
+		}
+		wholeA, wholeB = append(wholeA, d), append(wholeB, d.AddDate(0, 0, 1))
+	}
+	addEdge := func(a, b time.Time) {
+		if !a.Before(b) {
+			return
+		}
+		if n := len(edgeB); n > 0 && edgeB[n-1].Equal(a) {
+			edgeB[n-1] = b
+			return
+		}
+		edgeA, edgeB = append(edgeA, a), append(edgeB, b)
+	}
+	m := 0 // the first month start after the day's start
+	for d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC); d.Before(to); d = d.AddDate(0, 0, 1) {
+		end := d.AddDate(0, 0, 1)
+		for m < len(monthStarts) && !monthStarts[m].After(d) {
+			m++
+		}
+		cut := m < len(monthStarts) && monthStarts[m].Before(end)
+		if !cut && !d.Before(from) && !end.After(to) {
+			addWhole(d)
+			continue
+		}
+		a, b := d, end
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		addEdge(a, b)
+	}
+	return wholeA, wholeB, edgeA, edgeB
+}
+
+// statistics is Statistics; summary false reads every protocol of the
+// period (no summary), as the statistics did before migration 017.
+func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bool) (Statistics, error) {
 	st := Statistics{From: from, To: to, ByType: []StatsGroup{}, ByUnit: []StatsGroup{}, ByMonth: []StatsGroup{}}
 	org, err := s.Organization(ctx)
 	if err != nil {
 		return st, err
 	}
-	types, err := codeNames(ctx, s.pool, `SELECT id, code, name FROM protocol_types WHERE active OR id IN (SELECT type_id FROM protocols
-		WHERE opened_at >= $1 AND opened_at < $2) ORDER BY position, id`, from, to)
+	types, err := codeNames(ctx, s.pool, `SELECT id, code, name, active FROM protocol_types ORDER BY position, id`)
 	if err != nil {
 		return st, err
 	}
-	units, err := codeNames(ctx, s.pool, `SELECT id, code, name FROM units WHERE active OR id IN (SELECT unit_id FROM protocols
-		WHERE opened_at >= $1 AND opened_at < $2) ORDER BY code`, from, to)
+	units, err := codeNames(ctx, s.pool, `SELECT id, code, name, active FROM units ORDER BY code`)
 	if err != nil {
 		return st, err
-	}
-	byType, byUnit := map[int64]*StatsGroup{}, map[int64]*StatsGroup{}
-	for _, t := range types {
-		st.ByType = append(st.ByType, StatsGroup{Key: t.code, Name: t.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
-	}
-	for _, u := range units {
-		st.ByUnit = append(st.ByUnit, StatsGroup{Key: u.code, Name: u.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
-	}
-	for i, t := range types {
-		byType[t.id] = &st.ByType[i]
-	}
-	for i, u := range units {
-		byUnit[u.id] = &st.ByUnit[i]
 	}
 	var total hourHistogram
 	typeH, unitH, monthH := map[int64]*hourHistogram{}, map[int64]*hourHistogram{}, map[string]*hourHistogram{}
@@ -235,6 +304,10 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 		}
 		return monthKeys[bucket-1]
 	}
+	wholeA, wholeB, edgeA, edgeB := statsRanges(from, to, monthStarts)
+	if !summary {
+		wholeA, wholeB, edgeA, edgeB = nil, nil, []time.Time{from}, []time.Time{to}
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// JIT compiling this one-pass query costs seconds and saves
 		// nothing (measured: 5 of 7 s over a million rows); the planner, which
@@ -243,7 +316,7 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+statsWorkMem+"'; SET LOCAL jit = off; SET LOCAL enable_sort = off"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, statsSQL, from, to, monthStarts)
+		rows, err := tx.Query(ctx, statsSQL, monthStarts, wholeA, wholeB, edgeA, edgeB)
 		if err != nil {
 			return err
 		}
@@ -294,19 +367,48 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 		return st, fmt.Errorf("reading statistics: %w", err)
 	}
 	st.Total = total.figures()
+	// A group the summary gives with no protocol (its changes cancel out)
+	// is not a group that had protocols.
+	had := func(h *hourHistogram) bool { return h != nil && h.f.Received > 0 }
+	byType, byUnit := map[int64]*StatsGroup{}, map[int64]*StatsGroup{}
+	for _, t := range types {
+		if t.active || had(typeH[t.id]) {
+			st.ByType = append(st.ByType, StatsGroup{Key: t.code, Name: t.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
+		}
+	}
+	for _, u := range units {
+		if u.active || had(unitH[u.id]) {
+			st.ByUnit = append(st.ByUnit, StatsGroup{Key: u.code, Name: u.name, StatsFigures: StatsFigures{Results: map[string]int64{}}})
+		}
+	}
+	for i, j := 0, 0; i < len(types); i++ {
+		if t := types[i]; t.active || had(typeH[t.id]) {
+			byType[t.id] = &st.ByType[j]
+			j++
+		}
+	}
+	for i, j := 0, 0; i < len(units); i++ {
+		if u := units[i]; u.active || had(unitH[u.id]) {
+			byUnit[u.id] = &st.ByUnit[j]
+			j++
+		}
+	}
 	for id, h := range typeH {
-		if t := byType[id]; t != nil {
+		if t := byType[id]; t != nil && had(h) {
 			t.StatsFigures = h.figures()
 		}
 	}
 	for id, h := range unitH {
-		if u := byUnit[id]; u != nil {
+		if u := byUnit[id]; u != nil && had(h) {
 			u.StatsFigures = h.figures()
 		}
 	}
 	months := map[string]*StatsGroup{}
 	var monthList []*StatsGroup
 	for k, h := range monthH {
+		if !had(h) {
+			continue
+		}
 		m := &StatsGroup{Key: k, Name: k, StatsFigures: h.figures()}
 		months[k] = m
 		monthList = append(monthList, m)
@@ -336,9 +438,61 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 	return st, nil
 }
 
+// statsFoldLock is the advisory lock (transaction level) of the one
+// CompactStatistics folding at a time.
+const statsFoldLock = "tramita.stats_fold"
+
+// CompactStatistics folds the statistics changes recorded by the trigger
+// on protocols (migration 017) into the per-day summary the statistics
+// read, and returns how many change rows it folded. One folds at a time:
+// when another transaction is folding, it returns 0 at once (the
+// statistics read the changes not folded yet as well, so figures are the
+// same either way; folding only keeps them fast). Statistics calls it, and
+// so does the hourly schedule of `tramita serve`.
+func (s *Service) CompactStatistics(ctx context.Context) (int64, error) {
+	var folded int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext($1))`, statsFoldLock).Scan(&locked); err != nil || !locked {
+			return err
+		}
+		var days []time.Time
+		err := tx.QueryRow(ctx, `
+			WITH c AS (DELETE FROM stats_changes RETURNING *),
+			d AS (
+				INSERT INTO stats_days AS s (day, type_id, unit_id, concluded, days, n, with_legal, within, ext, comp, ratings, rating_sum)
+				SELECT day, type_id, unit_id, days IS NOT NULL, coalesce(days, 0), sum(n), sum(with_legal), sum(within), sum(ext),
+					sum(comp), sum(ratings), sum(rating_sum)
+				FROM c GROUP BY 1, 2, 3, 4, 5
+				ON CONFLICT (day, type_id, unit_id, concluded, days) DO UPDATE SET n = s.n + excluded.n,
+					with_legal = s.with_legal + excluded.with_legal, within = s.within + excluded.within, ext = s.ext + excluded.ext,
+					comp = s.comp + excluded.comp, ratings = s.ratings + excluded.ratings, rating_sum = s.rating_sum + excluded.rating_sum),
+			r AS (
+				INSERT INTO stats_day_results AS s (day, type_id, unit_id, result, n)
+				SELECT day, type_id, unit_id, result, sum(n) FROM c WHERE days IS NOT NULL GROUP BY 1, 2, 3, 4
+				ON CONFLICT (day, type_id, unit_id, result) DO UPDATE SET n = s.n + excluded.n)
+			SELECT count(*), coalesce(array_agg(DISTINCT day), '{}') FROM c`).Scan(&folded, &days)
+		if err != nil || folded == 0 {
+			return err
+		}
+		// Groups left empty (every protocol of the group changed) go.
+		for _, table := range []string{"stats_days", "stats_day_results"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE day = ANY ($1::date[]) AND n = 0`, days); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("folding statistics changes: %w", err)
+	}
+	return folded, nil
+}
+
 type codeName struct {
 	id         int64
 	code, name string
+	active     bool
 }
 
 func codeNames(ctx context.Context, db DBTX, sql string, args ...any) ([]codeName, error) {
@@ -348,7 +502,7 @@ func codeNames(ctx context.Context, db DBTX, sql string, args ...any) ([]codeNam
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (codeName, error) {
 		var c codeName
-		return c, r.Scan(&c.id, &c.code, &c.name)
+		return c, r.Scan(&c.id, &c.code, &c.name, &c.active)
 	})
 }
 
