@@ -76,7 +76,9 @@ type Statistics struct {
 // instants), the protocols themselves. Every source gives rows of one
 // shape: figures with n, results with rn (the concluded ones, by result).
 // Months are local to the organization: $1 holds the local midnights
-// starting each month of the period, and width_bucket numbers them. The
+// starting each month of the period, and width_bucket numbers them; $6
+// holds, for each, the first UTC day starting at or after it, which
+// numbers the whole days alike (no whole day holds a month start). The
 // difference of two timestamptz is an interval whose day field holds the
 // whole days; stats_contribution (migration 017) uses the same expressions
 // as the protocols branch here.
@@ -94,7 +96,7 @@ const statsSQL = `
 			CASE WHEN c.days IS NOT NULL THEN c.n ELSE 0 END
 		FROM stats_changes c JOIN whole ON c.day >= whole.a AND c.day < whole.b),
 	fine AS (
-		SELECT r.type_id, r.unit_id, width_bucket(r.day::timestamp AT TIME ZONE 'UTC', $1::timestamptz[]) AS month, r.h, r.result,
+		SELECT r.type_id, r.unit_id, width_bucket(r.day, $6::date[]) AS month, r.h, r.result,
 			sum(r.n) AS n, sum(r.with_legal) AS with_legal, sum(r.within) AS within, sum(r.ext) AS ext, sum(r.comp) AS comp,
 			sum(r.ratings) AS ratings, sum(r.rating_sum) AS rating_sum, sum(r.rn) AS rn
 		FROM rows r
@@ -260,6 +262,21 @@ func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []
 	return wholeA, wholeB, edgeA, edgeB
 }
 
+// firstDays returns, for each instant, the UTC midnight starting the
+// first UTC day that starts at or after it.
+func firstDays(ts []time.Time) []time.Time {
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		t = t.UTC()
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		if d.Before(t) {
+			d = d.AddDate(0, 0, 1)
+		}
+		out[i] = d
+	}
+	return out
+}
+
 // statistics is Statistics; summary false reads every protocol of the
 // period (no summary), as the statistics did before migration 017.
 func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bool) (Statistics, error) {
@@ -316,7 +333,7 @@ func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bo
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+statsWorkMem+"'; SET LOCAL jit = off; SET LOCAL enable_sort = off"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, statsSQL, monthStarts, wholeA, wholeB, edgeA, edgeB)
+		rows, err := tx.Query(ctx, statsSQL, monthStarts, wholeA, wholeB, edgeA, edgeB, firstDays(monthStarts))
 		if err != nil {
 			return err
 		}

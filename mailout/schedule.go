@@ -17,7 +17,17 @@ const (
 	// WebPurgeSchedule deletes unconfirmed web submissions older than
 	// core.WebPendingTTL, hourly at minute 17 (the pass is idempotent).
 	WebPurgeSchedule = "17 * * * *"
+	// StatsFoldSchedule folds the statistics changes into their per-day
+	// summary (core.Service.CompactStatistics), hourly at minute 23, so
+	// the painel's first reading after a quiet spell has little to fold.
+	StatsFoldSchedule = "23 * * * *"
 )
+
+// StatsFolder is implemented by a Reminders that also keeps the statistics
+// summary (*core.Service): NewScheduler then folds its changes hourly.
+type StatsFolder interface {
+	CompactStatistics(ctx context.Context) (int64, error)
+}
 
 // WebPurger is implemented by a Reminders that also keeps web form
 // submissions (*core.Service): NewScheduler then runs the purge hourly.
@@ -97,7 +107,21 @@ func NewScheduler(r Reminders, cfg ScheduleConfig) (*cron.Cron, error) {
 			return nil, fmt.Errorf("web purge schedule: %w", err)
 		}
 	}
+	if f, ok := r.(StatsFolder); ok {
+		if _, err := c.AddFunc(StatsFoldSchedule, func() { foldStats(f, log) }); err != nil {
+			return nil, fmt.Errorf("statistics fold schedule: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// foldStats runs one fold of the statistics changes and logs a failure.
+func foldStats(f StatsFolder, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if _, err := f.CompactStatistics(ctx); err != nil {
+		log.Error("scheduled pass failed", "pass", "stats_fold", "error", err)
+	}
 }
 
 // purgeWeb runs one purge of unconfirmed web submissions and logs it.

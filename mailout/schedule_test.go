@@ -46,8 +46,8 @@ func TestSchedulerRunsIdempotentPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := c.Entries()
-	if len(entries) != 3 {
-		t.Fatalf("%d schedules, want remind, digest and the web purge (core.Service is a WebPurger)", len(entries))
+	if len(entries) != 4 {
+		t.Fatalf("%d schedules, want remind, digest, the web purge and the statistics fold (core.Service is a WebPurger and a StatsFolder)", len(entries))
 	}
 	for range 2 { // a double fire changes nothing
 		for _, e := range entries {
@@ -59,6 +59,12 @@ func TestSchedulerRunsIdempotentPasses(t *testing.T) {
 	// GOPE has one member (bruno) and a shared mailbox: two copies of each.
 	if due != 2 || digest != 2 || kicked != 2 {
 		t.Fatalf("reminder_due %d, overdue_digest %d, kicks %d; want 2, 2, 2", due, digest, kicked)
+	}
+	// The statistics fold ran: no change left unfolded, the protocol in the summary.
+	var pending, summarized int
+	_ = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM stats_changes), (SELECT coalesce(sum(n), 0) FROM stats_days)`).Scan(&pending, &summarized)
+	if pending != 0 || summarized != 1 {
+		t.Errorf("after the fold: %d changes pending, %d protocols summarized; want 0, 1", pending, summarized)
 	}
 	if _, err := NewScheduler(svc, ScheduleConfig{Remind: "every tuesday"}); err == nil {
 		t.Error("an invalid schedule was accepted")

@@ -5,11 +5,14 @@
 -- EXISTS, OR REPLACE, and the backfill starts from empty tables).
 --
 -- How it stays exact (DESIGN.md, "Legal deadlines … painel"):
--- - A trigger on protocols records every change of a protocol's
---   contribution (insert, delete, and any update that changes it) in
---   stats_changes as −1 for the old row and +1 for the new one. Whatever
---   door changed the protocol (mail, web, staff site, command line, SQL),
---   the trigger sees it; it only inserts, so it never waits on a lock.
+-- - Triggers on protocols record the net change of every statement that
+--   inserts, updates or deletes protocols in stats_changes: the old rows'
+--   contributions (−1) and the new rows' (+1) summed per group, groups
+--   left unchanged (a new message, a hand-off deadline) left out; one
+--   INSERT per statement (transition tables), so a bulk load stays a bulk
+--   load. Whatever door changed the protocol (mail, web, staff site,
+--   command line, SQL), the triggers see it; they only insert, so they
+--   never wait on a lock.
 -- - core folds stats_changes into stats_days and stats_day_results
 --   (CompactStatistics, one folder at a time), and reads summary plus the
 --   changes not folded yet in one snapshot.
@@ -20,14 +23,15 @@
 -- One protocol's contribution, with the expressions of the statistics
 -- query: days to conclude (the interval's day field; NULL when not
 -- concluded), the result ('' for none; NULL when not concluded), and the
--- counters, each 0 or ±1 (the rating ±1..5).
+-- counters, each 0 or ±1 (the rating ±1..5); stats_changes holds their
+-- sums per statement and group.
 CREATE TABLE IF NOT EXISTS stats_changes (
     day        date   NOT NULL,   -- UTC date of opened_at
     type_id    bigint NOT NULL,
     unit_id    bigint NOT NULL,   -- the unit holding (or that concluded) the protocol
     days       int,               -- whole days from opening to conclusion; NULL when not concluded
     result     text,              -- coalesce(result, '') when concluded; NULL otherwise
-    n          int NOT NULL,      -- +1 (the protocol as it is now) or −1 (as it was)
+    n          int NOT NULL,      -- protocols added to the group (negative: taken from it)
     with_legal int NOT NULL,      -- concluded with a legal deadline
     within     int NOT NULL,      -- concluded by its legal deadline
     ext        int NOT NULL,      -- extended (#prorrogar)
@@ -78,14 +82,36 @@ LANGUAGE sql IMMUTABLE AS $$
         sign * coalesce(p.survey_rating, 0)
 $$;
 
+-- Each statement on protocols records its net change per group: the
+-- contributions of the rows as they were (−1) and as they are (+1),
+-- summed by group, groups whose sums are all zero left out (an update that
+-- changes no figure, such as a new message, records nothing). One
+-- INSERT per statement, whatever the number of rows (transition tables).
 CREATE OR REPLACE FUNCTION stats_record_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO stats_changes SELECT * FROM stats_contribution(OLD, -1);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO stats_changes SELECT * FROM stats_contribution(NEW, 1);
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO stats_changes
+        SELECT c.day, c.type_id, c.unit_id, c.days, c.result, sum(c.n), sum(c.with_legal), sum(c.within), sum(c.ext),
+            sum(c.comp), sum(c.ratings), sum(c.rating_sum)
+        FROM stats_new_rows r, stats_contribution(r, 1) c
+        GROUP BY 1, 2, 3, 4, 5;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO stats_changes
+        SELECT c.day, c.type_id, c.unit_id, c.days, c.result, sum(c.n), sum(c.with_legal), sum(c.within), sum(c.ext),
+            sum(c.comp), sum(c.ratings), sum(c.rating_sum)
+        FROM stats_old_rows r, stats_contribution(r, -1) c
+        GROUP BY 1, 2, 3, 4, 5;
+    ELSE
+        INSERT INTO stats_changes
+        SELECT c.day, c.type_id, c.unit_id, c.days, c.result, sum(c.n), sum(c.with_legal), sum(c.within), sum(c.ext),
+            sum(c.comp), sum(c.ratings), sum(c.rating_sum)
+        FROM (SELECT c.* FROM stats_old_rows r, stats_contribution(r, -1) c
+              UNION ALL
+              SELECT c.* FROM stats_new_rows r, stats_contribution(r, 1) c) c
+        GROUP BY 1, 2, 3, 4, 5
+        HAVING sum(c.n) <> 0 OR sum(c.with_legal) <> 0 OR sum(c.within) <> 0 OR sum(c.ext) <> 0 OR sum(c.comp) <> 0
+            OR sum(c.ratings) <> 0 OR sum(c.rating_sum) <> 0;
     END IF;
     RETURN NULL;
 END $$;
@@ -97,15 +123,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS protocols_stats_insert_delete ON protocols;
-CREATE TRIGGER protocols_stats_insert_delete AFTER INSERT OR DELETE ON protocols
-    FOR EACH ROW EXECUTE FUNCTION stats_record_change();
--- An update that leaves the contribution as it was (a new message, a
--- hand-off deadline, a legal deadline of an open protocol) records nothing.
+DROP TRIGGER IF EXISTS protocols_stats_insert ON protocols;
+CREATE TRIGGER protocols_stats_insert AFTER INSERT ON protocols
+    REFERENCING NEW TABLE AS stats_new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_record_change();
 DROP TRIGGER IF EXISTS protocols_stats_update ON protocols;
 CREATE TRIGGER protocols_stats_update AFTER UPDATE ON protocols
-    FOR EACH ROW WHEN (stats_contribution(OLD, 1) IS DISTINCT FROM stats_contribution(NEW, 1))
-    EXECUTE FUNCTION stats_record_change();
+    REFERENCING OLD TABLE AS stats_old_rows NEW TABLE AS stats_new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_record_change();
+DROP TRIGGER IF EXISTS protocols_stats_delete ON protocols;
+CREATE TRIGGER protocols_stats_delete AFTER DELETE ON protocols
+    REFERENCING OLD TABLE AS stats_old_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_record_change();
 DROP TRIGGER IF EXISTS protocols_stats_truncate ON protocols;
 CREATE TRIGGER protocols_stats_truncate AFTER TRUNCATE ON protocols
     FOR EACH STATEMENT EXECUTE FUNCTION stats_truncated();
