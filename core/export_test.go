@@ -6,7 +6,7 @@ import (
 )
 
 // StatisticsFromProtocols is Statistics read from the protocols alone,
-// without the summary of migration 017 (the statistics as they were before
+// without the summary of migration 018 (the statistics as they were before
 // it): tests compare the two.
 func (s *Service) StatisticsFromProtocols(ctx context.Context, from, to time.Time) (Statistics, error) {
 	return s.statistics(ctx, from, to, false)

@@ -68,7 +68,7 @@ type Statistics struct {
 // percentile come out of that histogram in Go, exactly for durations
 // counted in whole days, without sorting a million rows.
 //
-// The fine aggregate reads four sources (migration 017): for the UTC days
+// The fine aggregate reads four sources (migration 018): for the UTC days
 // wholly inside the period and inside one month ($2, $3: ranges of such
 // days), the folded summary (stats_days for the figures,
 // stats_day_results for the results) and the changes not folded yet
@@ -80,7 +80,7 @@ type Statistics struct {
 // holds, for each, the first UTC day starting at or after it, which
 // numbers the whole days alike (no whole day holds a month start). The
 // difference of two timestamptz is an interval whose day field holds the
-// whole days; stats_contribution (migration 017) uses the same expressions
+// whole days; stats_contribution (migration 018) uses the same expressions
 // as the protocols branch here.
 const statsSQL = `
 	WITH whole AS (SELECT * FROM unnest($2::date[], $3::date[]) w(a, b)),
@@ -278,7 +278,7 @@ func firstDays(ts []time.Time) []time.Time {
 }
 
 // statistics is Statistics; summary false reads every protocol of the
-// period (no summary), as the statistics did before migration 017.
+// period (no summary), as the statistics did before migration 018.
 func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bool) (Statistics, error) {
 	st := Statistics{From: from, To: to, ByType: []StatsGroup{}, ByUnit: []StatsGroup{}, ByMonth: []StatsGroup{}}
 	org, err := s.Organization(ctx)
@@ -460,7 +460,7 @@ func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bo
 const statsFoldLock = "tramita.stats_fold"
 
 // CompactStatistics folds the statistics changes recorded by the trigger
-// on protocols (migration 017) into the per-day summary the statistics
+// on protocols (migration 018) into the per-day summary the statistics
 // read, and returns how many change rows it folded. One folds at a time:
 // when another transaction is folding, it returns 0 at once (the
 // statistics read the changes not folded yet as well, so figures are the

@@ -23,7 +23,7 @@ import (
 //   - statistics: Statistics as served (the per-day summary, the protocols
 //     of the UTC days the period's ends and month starts cut);
 //   - statistics-protocols: the same figures read from every protocol of
-//     the period (the query before the summary, migration 017).
+//     the period (the query before the summary, migration 018).
 //
 // Before generating, it times 100 000 protocol INSERTs with the statistics
 // trigger disabled and then enabled (logged: the trigger's write cost). Run:

@@ -20,7 +20,7 @@ import (
 var saoPaulo, _ = time.LoadLocation("America/Sao_Paulo")
 
 // TestStatisticsSummaryEqualsProtocols: the statistics read from the
-// per-day summary (migration 017: folded figures, changes not folded yet,
+// per-day summary (migration 018: folded figures, changes not folded yet,
 // and the protocols of the UTC days the period's ends or a month start
 // cut) are the statistics read from the protocols alone, for any period.
 // The organization is in America/Sao_Paulo and the data spans its last
