@@ -76,27 +76,26 @@ type Statistics struct {
 // instants), the protocols themselves. Every source gives rows of one
 // shape: figures with n, results with rn (the concluded ones, by result).
 // Months are local to the organization: $1 holds the local midnights
-// starting each month of the period, and width_bucket numbers them; $6
-// holds, for each, the first UTC day starting at or after it, which
-// numbers the whole days alike (no whole day holds a month start). The
+// starting each month of the period, and width_bucket numbers them; a
+// range of whole days lies in one month, whose number $6 gives. The
 // difference of two timestamptz is an interval whose day field holds the
 // whole days; stats_contribution (migration 018) uses the same expressions
 // as the protocols branch here.
 const statsSQL = `
-	WITH whole AS (SELECT * FROM unnest($2::date[], $3::date[]) w(a, b)),
+	WITH whole AS (SELECT * FROM unnest($2::date[], $3::date[], $6::int[]) w(a, b, month)),
 	rows AS (
-		SELECT s.type_id, s.unit_id, s.day, CASE WHEN s.concluded THEN s.days END AS h, NULL::text AS result,
+		SELECT s.type_id, s.unit_id, whole.month, CASE WHEN s.concluded THEN s.days END AS h, NULL::text AS result,
 			s.n, s.with_legal, s.within, s.ext, s.comp, s.ratings, s.rating_sum, 0::bigint AS rn
 		FROM stats_days s JOIN whole ON s.day >= whole.a AND s.day < whole.b
 		UNION ALL
-		SELECT r.type_id, r.unit_id, r.day, NULL, r.result, 0, 0, 0, 0, 0, 0, 0, r.n
+		SELECT r.type_id, r.unit_id, whole.month, NULL, r.result, 0, 0, 0, 0, 0, 0, 0, r.n
 		FROM stats_day_results r JOIN whole ON r.day >= whole.a AND r.day < whole.b
 		UNION ALL
-		SELECT c.type_id, c.unit_id, c.day, c.days, c.result, c.n, c.with_legal, c.within, c.ext, c.comp, c.ratings, c.rating_sum,
+		SELECT c.type_id, c.unit_id, whole.month, c.days, c.result, c.n, c.with_legal, c.within, c.ext, c.comp, c.ratings, c.rating_sum,
 			CASE WHEN c.days IS NOT NULL THEN c.n ELSE 0 END
 		FROM stats_changes c JOIN whole ON c.day >= whole.a AND c.day < whole.b),
 	fine AS (
-		SELECT r.type_id, r.unit_id, width_bucket(r.day, $6::date[]) AS month, r.h, r.result,
+		SELECT r.type_id, r.unit_id, r.month, r.h, r.result,
 			sum(r.n) AS n, sum(r.with_legal) AS with_legal, sum(r.within) AS within, sum(r.ext) AS ext, sum(r.comp) AS comp,
 			sum(r.ratings) AS ratings, sum(r.rating_sum) AS rating_sum, sum(r.rn) AS rn
 		FROM rows r
@@ -219,15 +218,16 @@ func (s *Service) Statistics(ctx context.Context, from, to time.Time) (Statistic
 // statsRanges splits [from, to) for statsSQL: the UTC days lying wholly
 // inside it and inside one month (a local month start cuts a UTC day
 // unless the zone's offset is zero), as ranges of dates [a, b) given as
-// their UTC midnights, and the rest, as ranges of instants [a, b).
-func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []time.Time, edgeA, edgeB []time.Time) {
+// their UTC midnights, each in one month (its number as width_bucket
+// gives it over monthStarts), and the rest, as ranges of instants [a, b).
+func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []time.Time, month []int32, edgeA, edgeB []time.Time) {
 	from, to = from.UTC(), to.UTC()
-	addWhole := func(d time.Time) {
-		if n := len(wholeB); n > 0 && wholeB[n-1].Equal(d) {
+	addWhole := func(d time.Time, m int32) {
+		if n := len(wholeB); n > 0 && wholeB[n-1].Equal(d) && month[n-1] == m {
 			wholeB[n-1] = d.AddDate(0, 0, 1)
 			return
 		}
-		wholeA, wholeB = append(wholeA, d), append(wholeB, d.AddDate(0, 0, 1))
+		wholeA, wholeB, month = append(wholeA, d), append(wholeB, d.AddDate(0, 0, 1)), append(month, m)
 	}
 	addEdge := func(a, b time.Time) {
 		if !a.Before(b) {
@@ -239,7 +239,7 @@ func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []
 		}
 		edgeA, edgeB = append(edgeA, a), append(edgeB, b)
 	}
-	m := 0 // the first month start after the day's start
+	m := 0 // the month starts at or before the day's start: its month number
 	for d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC); d.Before(to); d = d.AddDate(0, 0, 1) {
 		end := d.AddDate(0, 0, 1)
 		for m < len(monthStarts) && !monthStarts[m].After(d) {
@@ -247,7 +247,7 @@ func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []
 		}
 		cut := m < len(monthStarts) && monthStarts[m].Before(end)
 		if !cut && !d.Before(from) && !end.After(to) {
-			addWhole(d)
+			addWhole(d, int32(m))
 			continue
 		}
 		a, b := d, end
@@ -259,22 +259,7 @@ func statsRanges(from, to time.Time, monthStarts []time.Time) (wholeA, wholeB []
 		}
 		addEdge(a, b)
 	}
-	return wholeA, wholeB, edgeA, edgeB
-}
-
-// firstDays returns, for each instant, the UTC midnight starting the
-// first UTC day that starts at or after it.
-func firstDays(ts []time.Time) []time.Time {
-	out := make([]time.Time, len(ts))
-	for i, t := range ts {
-		t = t.UTC()
-		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		if d.Before(t) {
-			d = d.AddDate(0, 0, 1)
-		}
-		out[i] = d
-	}
-	return out
+	return wholeA, wholeB, month, edgeA, edgeB
 }
 
 // statistics is Statistics; summary false reads every protocol of the
@@ -321,9 +306,9 @@ func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bo
 		}
 		return monthKeys[bucket-1]
 	}
-	wholeA, wholeB, edgeA, edgeB := statsRanges(from, to, monthStarts)
+	wholeA, wholeB, wholeMonth, edgeA, edgeB := statsRanges(from, to, monthStarts)
 	if !summary {
-		wholeA, wholeB, edgeA, edgeB = nil, nil, []time.Time{from}, []time.Time{to}
+		wholeA, wholeB, wholeMonth, edgeA, edgeB = nil, nil, nil, []time.Time{from}, []time.Time{to}
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// JIT compiling this one-pass query costs seconds and saves
@@ -333,7 +318,7 @@ func (s *Service) statistics(ctx context.Context, from, to time.Time, summary bo
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+statsWorkMem+"'; SET LOCAL jit = off; SET LOCAL enable_sort = off"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, statsSQL, monthStarts, wholeA, wholeB, edgeA, edgeB, firstDays(monthStarts))
+		rows, err := tx.Query(ctx, statsSQL, monthStarts, wholeA, wholeB, edgeA, edgeB, wholeMonth)
 		if err != nil {
 			return err
 		}

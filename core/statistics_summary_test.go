@@ -17,8 +17,6 @@ import (
 	"github.com/tramita/tramita/migrations"
 )
 
-var saoPaulo, _ = time.LoadLocation("America/Sao_Paulo")
-
 // TestStatisticsSummaryEqualsProtocols: the statistics read from the
 // per-day summary (migration 018: folded figures, changes not folded yet,
 // and the protocols of the UTC days the period's ends or a month start
@@ -33,8 +31,24 @@ var saoPaulo, _ = time.LoadLocation("America/Sao_Paulo")
 // changes, suspensions, deletions, moved openings), with folds at random
 // points in between; every comparison is done with changes pending, again
 // after a fold, and again after the migration's backfill.
+//
+// The same runs with the organization in UTC, where month starts are UTC
+// midnights: then no day is cut, and ranges of whole days split by month.
 func TestStatisticsSummaryEqualsProtocols(t *testing.T) {
 	t.Parallel()
+	for _, zone := range []string{"America/Sao_Paulo", "UTC"} {
+		t.Run(zone, func(t *testing.T) {
+			t.Parallel()
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			statisticsSummaryEqualsProtocols(t, loc)
+		})
+	}
+}
+
+func statisticsSummaryEqualsProtocols(t *testing.T, loc *time.Location) {
 	ctx := context.Background()
 	var clock atomic.Int64
 	setClock := func(tm time.Time) { clock.Store(tm.UnixNano()) }
@@ -49,13 +63,13 @@ func TestStatisticsSummaryEqualsProtocols(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := sampleOrg(t)
-	spec.Organization.Timezone = "America/Sao_Paulo"
-	setClock(time.Date(2018, 10, 1, 12, 0, 0, 0, saoPaulo))
+	spec.Organization.Timezone = loc.String()
+	setClock(time.Date(2018, 10, 1, 12, 0, 0, 0, loc))
 	if _, err := svc.ApplyOrg(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	local := func(y int, m time.Month, d, h, min, s int) time.Time {
-		return time.Date(y, m, d, h, min, s, 0, saoPaulo)
+		return time.Date(y, m, d, h, min, s, 0, loc)
 	}
 
 	// Through core, at instants on both sides of midnights.
@@ -231,8 +245,8 @@ func TestStatisticsSummaryEqualsProtocols(t *testing.T) {
 		b := a.Add(time.Duration(rng.Int64N(int64(150*24*time.Hour))) + time.Hour)
 		switch rng.IntN(3) {
 		case 0:
-			a, b = time.Date(a.In(saoPaulo).Year(), a.In(saoPaulo).Month(), a.In(saoPaulo).Day(), 0, 0, 0, 0, saoPaulo),
-				time.Date(b.In(saoPaulo).Year(), b.In(saoPaulo).Month(), b.In(saoPaulo).Day(), 0, 0, 0, 0, saoPaulo)
+			a, b = time.Date(a.In(loc).Year(), a.In(loc).Month(), a.In(loc).Day(), 0, 0, 0, 0, loc),
+				time.Date(b.In(loc).Year(), b.In(loc).Month(), b.In(loc).Day(), 0, 0, 0, 0, loc)
 		case 1:
 			a, b = a.UTC().Truncate(24*time.Hour), b.UTC().Truncate(24*time.Hour).Add(24*time.Hour)
 		}
