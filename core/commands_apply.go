@@ -96,6 +96,10 @@ func (r *commandRun) apply(ctx context.Context) error {
 			return err
 		}
 		p.TypeID = r.newType.ID
+		// The requester was told the type at opening (DESIGN.md, "Routing"),
+		// and the change is a public step: they are told it changed, as of
+		// every public change of their protocol (docs/decisions.md).
+		r.events = append(r.events, "type_changed")
 	}
 	if r.reopen {
 		if _, err := tx.Exec(ctx, `UPDATE protocols SET status = 'open', concluded_at = NULL, result = NULL WHERE id = $1`, p.ID); err != nil {

@@ -276,10 +276,16 @@ func TestCommandsReplySuspendResumeTypeRequesterHelp(t *testing.T) {
 		t.Errorf("after #retomar: %s deadline %v (was %v)", v.Status, v.Deadline, before)
 	}
 
-	h.ingest(mail(paula, addr, "Re: x", "#tipo suporte tecnico"))
+	res = h.ingest(mail(paula, addr, "Re: x", "#tipo suporte tecnico"))
 	v := h.show(num)
 	if v.Type != "SUPORTE" || v.Unit != "PROT" {
 		t.Errorf("#tipo moved or failed: type %s unit %s", v.Type, v.Unit)
+	}
+	// The requester is told, like any other public change of the protocol.
+	if kinds := notificationKinds(res); kinds[core.NotifyStatusUpdate] != 1 {
+		t.Errorf("#tipo: notifications %+v, want a status update to the requester", res.Notifications)
+	} else if st := h.notificationData(core.NotifyStatusUpdate, cidada); fmt.Sprint(st["events"]) != "[type_changed]" {
+		t.Errorf("#tipo status update %v", st)
 	}
 	if tr := h.notificationData(core.NotifyCommandResult, paula); !strings.Contains(fmt.Sprint(tr["lines"]), "#encaminhar GTI") {
 		t.Errorf("type change does not suggest the default unit: %v", tr)
