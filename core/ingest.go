@@ -176,8 +176,9 @@ func (it *ingestTx) duplicate(ctx context.Context, ident []byte) error {
 	return nil
 }
 
-// ackCountSQL counts the acknowledgements sent to $1 since $2.
-const ackCountSQL = `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2`
+// ackCountSQL counts the acknowledgements sent or to be sent to $1 since
+// $2; held ones (never sent) do not count.
+const ackCountSQL = `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2 AND status <> 'held'`
 
 // ackLimited reports whether addr already got AckLimit acknowledgements in
 // the hour before now (a per-sender cap against mail loops and floods).
@@ -208,7 +209,7 @@ func (it *ingestTx) queueOn(ctx context.Context, db DBTX, n Notification) error 
 	if err != nil {
 		return err
 	}
-	if ok {
+	if ok && n.Hold == "" { // a held one is recorded, not sent: not listed as sent mail
 		it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
 	}
 	return nil
@@ -507,10 +508,16 @@ func (it *ingestTx) open(ctx context.Context) error {
 	}
 	// The acknowledgement carries the access key: requester only (Cc'd
 	// participants never get it).
+	ack := Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}
 	if acks >= 0 && acks >= it.s.cfg.AckLimit {
+		// Held, not dropped: the record tells show, the staff site and the
+		// comprovante that no acknowledgement went out, and why.
+		ack.Hold = fmt.Sprintf("limite de confirmações: %s já recebeu %d na última hora / acknowledgement limit: %d in the last hour",
+			it.answerAddress(), it.s.cfg.AckLimit, it.s.cfg.AckLimit)
 		it.result.Reason += fmt.Sprintf("; not acknowledged: %s already got %d acknowledgements in the last hour", it.answerAddress(), it.s.cfg.AckLimit)
 		it.s.log.Warn("acknowledgement limit reached", "protocol_id", p.ID, "limit", it.s.cfg.AckLimit)
-	} else if err := it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}); err != nil {
+	}
+	if err := it.queue(ctx, ack); err != nil {
 		return err
 	}
 	if err := it.webOtherAck(ctx, p.ID, stepID); err != nil {

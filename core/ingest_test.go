@@ -242,6 +242,7 @@ func TestAckLimitPerSender(t *testing.T) {
 	svc := newService(t, fixedNow)
 	ctx := context.Background()
 	acks := 0
+	var last string
 	for i := range 7 {
 		res, err := svc.Ingest(ctx, newMail(i, "flood@example.org"))
 		if err != nil || res.Outcome != core.OutcomeCreated {
@@ -252,8 +253,32 @@ func TestAckLimitPerSender(t *testing.T) {
 				acks++
 			}
 		}
+		last = res.Protocol
 	}
 	if acks != core.DefaultAckLimit {
 		t.Fatalf("%d acknowledgements to one sender in an hour, want %d", acks, core.DefaultAckLimit)
+	}
+	// The acknowledgement held back is on the record, held, with its
+	// reason: show (and the staff site) tell the truth.
+	n, _ := core.ParseNumber(last)
+	v, err := svc.Show(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, nv := range v.Notifications {
+		if nv.Kind == core.NotifyAck {
+			held++
+			if nv.Status != core.DeliveryHeld || !strings.Contains(nv.Reason, "limite de confirmações") {
+				t.Errorf("the ack past the limit: %+v, want held with the limit as its reason", nv)
+			}
+		}
+	}
+	if held != 1 {
+		t.Errorf("%d acknowledgements on the record of the last protocol, want the held one", held)
+	}
+	var sendable int
+	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'ack' AND status <> 'held'`).Scan(&sendable); err != nil || sendable != core.DefaultAckLimit {
+		t.Errorf("%d acknowledgements to be sent (%v), want %d", sendable, err, core.DefaultAckLimit)
 	}
 }

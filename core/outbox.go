@@ -35,6 +35,10 @@ type Notification struct {
 	MessageID    string    // assigned when queued, without angle brackets
 	InReplyTo    string    // previous message of the protocol to this recipient, or ""
 	At           time.Time // when it was queued (the service clock); zero means the database's now()
+	// Hold, when set, records the notification as held (never sent) with
+	// Hold as its reason: the acknowledgement limit kept it back, and the
+	// record says so to `tramita show`, the staff site and the comprovante.
+	Hold string
 }
 
 // enqueue queues n in tx (the transaction of the change that causes it) and
@@ -79,10 +83,11 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 					FROM unnest($5::text[] || $6::text[]) AS a), false) AS held
 		), ins AS (
 			INSERT INTO notifications (kind, protocol_id, step_id, raw_message_id, to_addrs, cc_addrs, staff_id, unit_id,
-				message_id, in_reply_to, data, status, dedupe_key, created_at)
+				message_id, in_reply_to, data, status, dedupe_key, created_at, last_error)
 			SELECT $1::text, nullif($2, 0), nullif($3::bigint, 0), nullif($4::bigint, 0), $5::text[], $6::text[], nullif($7::bigint, 0),
-				nullif($8::bigint, 0), $9::text, nullif(irt, ''), $10::jsonb, CASE WHEN held THEN 'held' ELSE 'queued' END,
-				nullif($11::text, ''), coalesce($12::timestamptz, now())
+				nullif($8::bigint, 0), $9::text, nullif(irt, ''), $10::jsonb, CASE WHEN held OR $13::text <> '' THEN 'held' ELSE 'queued' END,
+				nullif($11::text, ''), coalesce($12::timestamptz, now()),
+				CASE WHEN $13::text <> '' THEN $13::text WHEN held THEN 'every recipient is failing on the protocol' ELSE '' END
 			FROM ctx
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING id, coalesce(in_reply_to, '') AS irt
@@ -93,7 +98,7 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 		)
 		SELECT id, irt FROM ins`,
 		n.Kind, n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc, n.StaffID, n.UnitID,
-		n.MessageID, data, n.DedupeKey, nullTime(n.At)).Scan(&n.ID, &n.InReplyTo)
+		n.MessageID, data, n.DedupeKey, nullTime(n.At), n.Hold).Scan(&n.ID, &n.InReplyTo)
 	if err != nil {
 		if isNoRows(err) {
 			return false, nil

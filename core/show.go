@@ -87,6 +87,9 @@ type NotificationView struct {
 	Cc        []string         `json:"cc"`
 	Status    string           `json:"status"` // queued, sent, failed, held
 	MessageID string           `json:"message_id"`
+	// Reason says why a held notification is never sent (the
+	// acknowledgement limit; every recipient failing); "" otherwise.
+	Reason string `json:"reason,omitempty"`
 }
 
 // FailureView is one permanent delivery failure reported by a DSN.
@@ -119,14 +122,15 @@ func (s *Service) Show(ctx context.Context, n Number) (ProtocolView, error) {
 	if err := s.loadSteps(ctx, id, &v); err != nil {
 		return v, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT kind, to_addrs, cc_addrs, status, message_id FROM notifications WHERE protocol_id = $1 ORDER BY id`, id)
+	rows, err := s.pool.Query(ctx, `SELECT kind, to_addrs, cc_addrs, status, message_id, CASE WHEN status = 'held' THEN last_error ELSE '' END
+		FROM notifications WHERE protocol_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return v, fmt.Errorf("loading notifications: %w", err)
 	}
 	v.Notifications = []NotificationView{}
 	for rows.Next() {
 		var nv NotificationView
-		if err := rows.Scan(&nv.Kind, &nv.To, &nv.Cc, &nv.Status, &nv.MessageID); err != nil {
+		if err := rows.Scan(&nv.Kind, &nv.To, &nv.Cc, &nv.Status, &nv.MessageID, &nv.Reason); err != nil {
 			rows.Close()
 			return v, fmt.Errorf("loading notifications: %w", err)
 		}

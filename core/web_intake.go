@@ -310,15 +310,21 @@ type WebReceipt struct {
 	TypeName  string
 	UnitName  string // destination unit of the opening
 	Again     bool   // the link had been confirmed before: nothing new was opened
+	// AckMailed: an acknowledgement to the requester's address is queued or
+	// sent. False when it was held (the per-sender acknowledgement limit,
+	// or the address failing): the comprovante must not say it was mailed.
+	AckMailed bool
 }
 
 func webReceipt(ctx context.Context, db DBTX, protocolID int64) (WebReceipt, error) {
 	var r WebReceipt
 	err := db.QueryRow(ctx, `
-		SELECT p.number, p.access_key, p.opened_at, p.subject, t.name, coalesce(u.name, '')
+		SELECT p.number, p.access_key, p.opened_at, p.subject, t.name, coalesce(u.name, ''),
+			EXISTS (SELECT 1 FROM notifications n JOIN participants r ON r.protocol_id = p.id AND r.role = 'requester'
+				WHERE n.protocol_id = p.id AND n.kind = 'ack' AND n.status <> 'held' AND coalesce(r.reply_to, r.email) = ANY(n.to_addrs))
 		FROM protocols p JOIN protocol_types t ON t.id = p.type_id
 		LEFT JOIN steps s ON s.protocol_id = p.id AND s.n = 1 LEFT JOIN units u ON u.id = s.to_unit_id
-		WHERE p.id = $1`, protocolID).Scan(&r.Number, &r.AccessKey, &r.OpenedAt, &r.Subject, &r.TypeName, &r.UnitName)
+		WHERE p.id = $1`, protocolID).Scan(&r.Number, &r.AccessKey, &r.OpenedAt, &r.Subject, &r.TypeName, &r.UnitName, &r.AckMailed)
 	if err != nil {
 		return r, fmt.Errorf("reading receipt: %w", err)
 	}

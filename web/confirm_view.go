@@ -39,6 +39,7 @@ type receiptView struct {
 	LookupURL string // absolute, with the key
 	LookupRel string // the same, relative (the link)
 	Again     bool
+	AckMailed bool // the acknowledgement went (or goes) to the requester's e-mail
 }
 
 // publicBase is the site's address for printed links: Options.PublicURL,
@@ -65,7 +66,7 @@ func (s *server) newReceiptView(r *http.Request, rec core.WebReceipt) *receiptVi
 	rel := "/p/" + n.Digits() + "?k=" + url.QueryEscape(rec.AccessKey)
 	return &receiptView{Number: rec.Number, Digits: n.Digits(), AccessKey: rec.AccessKey, OpenedAt: s.localDate(r.Context(), rec.OpenedAt),
 		Subject: rec.Subject, TypeName: rec.TypeName, UnitName: rec.UnitName,
-		LookupURL: strings.TrimRight(s.publicBase(r), "/") + rel, LookupRel: rel, Again: rec.Again}
+		LookupURL: strings.TrimRight(s.publicBase(r), "/") + rel, LookupRel: rel, Again: rec.Again, AckMailed: rec.AckMailed}
 }
 
 // renderReceipt renders the comprovante (200).

@@ -94,5 +94,8 @@ func printProtocol(w io.Writer, v core.ProtocolView, loc *time.Location) {
 	fmt.Fprintln(w, "\nNotificações:")
 	for _, n := range v.Notifications {
 		fmt.Fprintf(w, "  %-32s %-9s %s\n", n.Kind.Label().In(lang), core.DeliveryStatusLabel(n.Status).In(lang), strings.Join(n.To, ", "))
+		if n.Reason != "" {
+			fmt.Fprintf(w, "  %-32s %s\n", "", n.Reason)
+		}
 	}
 }

@@ -53,3 +53,17 @@ func TestShowTextSpeaksPortuguese(t *testing.T) {
 		}
 	}
 }
+
+// TestShowSaysWhyANotificationIsHeld: a held notification (the
+// acknowledgement limit kept the ack back) is printed with its reason, so
+// `tramita show` tells the truth about what the requester received.
+func TestShowSaysWhyANotificationIsHeld(t *testing.T) {
+	v := core.ProtocolView{Number: "23037.000001/2026-45", Status: core.StatusOpen, OpenedAt: time.Now(),
+		Notifications: []core.NotificationView{{Kind: core.NotifyAck, To: []string{"joana@example.org"}, Status: core.DeliveryHeld,
+			Reason: "limite de confirmações: joana@example.org já recebeu 5 na última hora"}}}
+	var out bytes.Buffer
+	printProtocol(&out, v, time.UTC)
+	if !strings.Contains(out.String(), "Retida") || !strings.Contains(out.String(), "limite de confirmações") {
+		t.Errorf("held acknowledgement without its reason:\n%s", out.String())
+	}
+}
