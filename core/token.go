@@ -32,9 +32,25 @@ const (
 	// staff token can expire (Config.StaffTokenLifetime).
 	tokenVersionDated = 2
 	tokenTagLen       = 10 // bytes of HMAC-SHA256 kept: 80 bits
-	// minSecretLen is the shortest secret ParseKeyring accepts, in bytes.
-	minSecretLen = 16
+	// minSecretLen is the shortest secret ParseKeyring accepts, in bytes
+	// (MinSecretLen).
+	minSecretLen = MinSecretLen
 )
+
+// MinSecretLen is the shortest TRAMITA_SECRET key ParseKeyring accepts, in
+// bytes (128 bits for HMAC-SHA256); RecommendedSecretLen random
+// characters is what the documentation and `tramita check` advise.
+const (
+	MinSecretLen         = 16
+	RecommendedSecretLen = 32
+)
+
+// SecretHint says, in Portuguese and English, what a TRAMITA_SECRET must
+// hold: the form, the enforced minimum and the advised length.
+func SecretHint() string {
+	return fmt.Sprintf("TRAMITA_SECRET=1:<ao menos %d caracteres; %d+ aleatórios recomendados> / <at least %d characters; %d+ random advised>",
+		MinSecretLen, RecommendedSecretLen, MinSecretLen, RecommendedSecretLen)
+}
 
 // tokenEncoding is RFC 4648 base32 without padding; tokens are written in
 // lower case (mailbox local parts are often lower-cased in transit).
@@ -61,7 +77,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 	}
 	if !strings.Contains(spec, ":") {
 		if len(spec) < minSecretLen {
-			return nil, fmt.Errorf("parsing keyring: secret shorter than %d bytes", minSecretLen)
+			return nil, fmt.Errorf("parsing keyring: segredo curto demais / secret too short; %s", SecretHint())
 		}
 		return &Keyring{current: 1, keys: map[uint8][]byte{1: []byte(spec)}}, nil
 	}
@@ -79,7 +95,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 			return nil, fmt.Errorf("parsing keyring: entry %d: key ID %d repeated", i+1, id)
 		}
 		if len(secret) < minSecretLen {
-			return nil, fmt.Errorf("parsing keyring: key %d: secret shorter than %d bytes", id, minSecretLen)
+			return nil, fmt.Errorf("parsing keyring: key %d: segredo curto demais / secret too short; %s", id, SecretHint())
 		}
 		if i == 0 {
 			k.current = uint8(id)

@@ -115,12 +115,33 @@ func NewLMTPServer(cfg LMTPConfig, ing *Ingester) (*LMTPServer, error) {
 	return s, nil
 }
 
-// ListenLMTP opens "unix:/path" or a loopback "host:port".
-func ListenLMTP(addr string) (net.Listener, error) {
+// CheckLMTPAddress validates a TRAMITA_LMTP_LISTEN value without listening
+// (`tramita check` must not take the port, or remove the socket, of a
+// running serve): "unix:/path", or "host:port" with a loopback host, since
+// LMTP has no authentication.
+func CheckLMTPAddress(addr string) error {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if path == "" {
-			return nil, errors.New("TRAMITA_LMTP_LISTEN: unix: needs a path (unix:/run/tramita/lmtp.sock)")
+			return errors.New("TRAMITA_LMTP_LISTEN: unix: needs a path (unix:/run/tramita/lmtp.sock)")
 		}
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("TRAMITA_LMTP_LISTEN %q: want unix:/path or a loopback host:port", addr)
+	}
+	if !isLoopback(host) {
+		return fmt.Errorf("TRAMITA_LMTP_LISTEN %q: LMTP has no authentication; listen on a Unix socket or a loopback address only", addr)
+	}
+	return nil
+}
+
+// ListenLMTP opens "unix:/path" or a loopback "host:port" (CheckLMTPAddress).
+func ListenLMTP(addr string) (net.Listener, error) {
+	if err := CheckLMTPAddress(addr); err != nil {
+		return nil, err
+	}
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			_ = os.Remove(path) // left by a process that died
 		}
@@ -133,13 +154,6 @@ func ListenLMTP(addr string) (net.Listener, error) {
 			return nil, fmt.Errorf("TRAMITA_LMTP_LISTEN %s: %w", addr, err)
 		}
 		return ln, nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("TRAMITA_LMTP_LISTEN %q: want unix:/path or a loopback host:port", addr)
-	}
-	if !isLoopback(host) {
-		return nil, fmt.Errorf("TRAMITA_LMTP_LISTEN %q: LMTP has no authentication; listen on a Unix socket or a loopback address only", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -20,8 +20,7 @@ import (
 // it (the demo's own secret is not taken silently: a service started
 // without TRAMITA_SECRET would refuse to run, and check must say so).
 func errNoSecret() error {
-	const base = "não definido / not set: assina os endereços de resposta / it signs the reply addresses; " +
-		"TRAMITA_SECRET=1:<32+ caracteres aleatórios / random characters>"
+	base := "não definido / not set: assina os endereços de resposta / it signs the reply addresses; " + core.SecretHint()
 	path := demoSecretPath()
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s. Para o banco do demo / for the demo's database: TRAMITA_SECRET=\"$(cat %s)\" scripts/run check", base, shellQuote(path))
@@ -93,7 +92,7 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 		}
 		report("IMAP (TRAMITA_IMAP_URL)", err)
 	} else {
-		fmt.Fprintln(stdout, "—             IMAP: TRAMITA_IMAP_URL not set (intake by `tramita ingest` only)")
+		fmt.Fprintln(stdout, "—             IMAP: TRAMITA_IMAP_URL não definido / not set (sem leitura de caixa IMAP / no IMAP intake)")
 	}
 	if getenv("TRAMITA_SMTP_URL") != "" {
 		cfg, err := loadMailEnv(getenv).smtpConfig()
@@ -104,7 +103,12 @@ func cmdCheck(ctx context.Context, e env, getenv func(string) string, stdout io.
 		}
 		report("SMTP (TRAMITA_SMTP_URL)", err)
 	} else {
-		fmt.Fprintln(stdout, "—             SMTP: TRAMITA_SMTP_URL not set (nothing is sent)")
+		fmt.Fprintln(stdout, "—             SMTP: TRAMITA_SMTP_URL não definido / not set (nada é enviado / nothing is sent)")
+	}
+	if v := getenv("TRAMITA_LMTP_LISTEN"); v != "" {
+		report("LMTP (TRAMITA_LMTP_LISTEN)", mailin.CheckLMTPAddress(v))
+	} else {
+		fmt.Fprintln(stdout, "—             LMTP: TRAMITA_LMTP_LISTEN não definido / not set (sem entrega por LMTP / no LMTP intake)")
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d verificação(ões) falharam / check(s) failed", failed)

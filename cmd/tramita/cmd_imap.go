@@ -54,7 +54,7 @@ func imapConfig(getenv func(string) string, log *slog.Logger) (mailin.PollerConf
 	var cfg mailin.PollerConfig
 	raw := getenv("TRAMITA_IMAP_URL")
 	if raw == "" {
-		return cfg, fmt.Errorf("%w: TRAMITA_IMAP_URL is not set (imaps://user:password@host:993/INBOX)", errUsage)
+		return cfg, fmt.Errorf("%w: TRAMITA_IMAP_URL não definido / not set (imaps://usuario:senha@host:993/INBOX)", errUsage)
 	}
 	u, err := mailin.ParseIMAPURL(raw, getenv("TRAMITA_IMAP_PASSWORD_FILE"))
 	if err != nil {

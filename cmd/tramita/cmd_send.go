@@ -99,7 +99,7 @@ func (me mailEnv) smtpConfig() (mailout.SMTPConfig, error) {
 func newMailWorker(store mailout.Store, log *slog.Logger, getenv func(string) string, h health.Reporter) (*mailout.Worker, error) {
 	me := loadMailEnv(getenv)
 	if me.SMTPURL == "" {
-		return nil, errors.New("TRAMITA_SMTP_URL is not set: it names the server that sends the mail, e.g. smtp://user:pass@smtp.example.gov.br:587")
+		return nil, errors.New("TRAMITA_SMTP_URL não definido / not set: o servidor que envia os e-mails / the server that sends the mail, e.g. smtp://usuario:senha@smtp.example.gov.br:587")
 	}
 	smtpCfg, err := me.smtpConfig()
 	if err != nil {

@@ -122,7 +122,7 @@ func (e env) readService(ctx context.Context, log *slog.Logger) (*core.Service, 
 
 func (e env) service(ctx context.Context, log *slog.Logger) (*core.Service, *pgxpool.Pool, error) {
 	if e.Secret == "" {
-		return nil, nil, fmt.Errorf("TRAMITA_SECRET is not set: it signs the reply addresses (at least 16 characters)")
+		return nil, nil, fmt.Errorf("TRAMITA_SECRET não definido / not set: assina os endereços de resposta / it signs the reply addresses; %s", core.SecretHint())
 	}
 	keys, err := core.ParseKeyring(e.Secret)
 	if err != nil {

@@ -43,8 +43,9 @@ Uso / usage:
   tramita staff password EMAIL        senha da página de trâmites (lida da entrada) / staff site password (stdin)
   tramita staff totp EMAIL [--png F]  novo código TOTP: URI otpauth e QR / new TOTP secret: otpauth URI and QR code
   tramita serve [--migrate]           tudo o que estiver configurado / everything configured:
-                                      web, IMAP (TRAMITA_IMAP_URL), SMTP (TRAMITA_SMTP_URL), lembretes
-  tramita check                       valida a configuração / check configuration, database, IMAP, SMTP
+                                      web, IMAP (TRAMITA_IMAP_URL), LMTP (TRAMITA_LMTP_LISTEN),
+                                      SMTP (TRAMITA_SMTP_URL), lembretes / reminders
+  tramita check                       valida a configuração / check configuration, database, IMAP, SMTP, LMTP
   tramita demo                        demonstração local completa / the embedded demo
   tramita imap                        lê a caixa IMAP até SIGTERM / IMAP intake until SIGTERM (TRAMITA_IMAP_URL)
   tramita web                         página pública de consulta / public lookup page (TRAMITA_LISTEN)
@@ -53,7 +54,9 @@ Uso / usage:
   tramita version
 
 Configuração / configuration: DATABASE_URL, TRAMITA_SECRET, TRAMITA_MAX_MESSAGE_BYTES,
-TRAMITA_LOG_FORMAT (text|json), TRAMITA_LOG_LEVEL (debug|info|warn|error).
+TRAMITA_IMAP_URL, TRAMITA_LMTP_LISTEN (unix:/caminho ou 127.0.0.1:porta / unix:/path or
+127.0.0.1:port: entrega pelo MTA / push intake from the MTA, RFC 2033), TRAMITA_SMTP_URL,
+TRAMITA_LOG_FORMAT (text|json), TRAMITA_LOG_LEVEL (debug|info|warn|error); README lists all.
 `
 
 func main() {

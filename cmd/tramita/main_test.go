@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -427,5 +428,53 @@ func TestCLICheckStaffSignIn(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ok            staff_signin: password_totp") ||
 		!strings.Contains(out, "bruno.lima@saneamento.example.gov.br") || strings.Contains(out, "ana.souza@") {
 		t.Errorf("check, password_totp: exit %d\n%s", code, out)
+	}
+}
+
+// TestCLICheckSaysItInBothLanguages: every line of `tramita check` about an
+// unset door is Portuguese first, then English; LMTP is checked (a
+// non-loopback address fails, without listening) and `tramita help` names
+// it; the secret's length is told the same way by check, by a command that
+// needs the secret and by the keyring: at least core.MinSecretLen.
+func TestCLICheckSaysItInBothLanguages(t *testing.T) {
+	setupCLI(t)
+	t.Setenv("TRAMITA_IMAP_URL", "")
+	t.Setenv("TRAMITA_SMTP_URL", "")
+	t.Setenv("TRAMITA_LMTP_LISTEN", "")
+	_, out, _ := cli(t, nil, "check")
+	for _, door := range []string{"IMAP: TRAMITA_IMAP_URL", "SMTP: TRAMITA_SMTP_URL", "LMTP: TRAMITA_LMTP_LISTEN"} {
+		if !strings.Contains(out, door+" não definido / not set") {
+			t.Errorf("check lacks %q in both languages:\n%s", door, out)
+		}
+	}
+	t.Setenv("TRAMITA_LMTP_LISTEN", "0.0.0.0:2424")
+	if code, out, _ := cli(t, nil, "check"); code == 0 || !strings.Contains(out, "FALHA / FAIL  LMTP (TRAMITA_LMTP_LISTEN)") {
+		t.Errorf("check with a public LMTP address: exit %d\n%s", code, out)
+	}
+	t.Setenv("TRAMITA_LMTP_LISTEN", "unix:"+t.TempDir()+"/lmtp.sock")
+	if code, out, _ := cli(t, nil, "check"); code != 0 || !strings.Contains(out, "ok            LMTP (TRAMITA_LMTP_LISTEN)") {
+		t.Errorf("check with a socket path: exit %d\n%s", code, out)
+	}
+	t.Setenv("TRAMITA_LMTP_LISTEN", "")
+	if _, out, _ := cli(t, nil, "help"); !strings.Contains(out, "TRAMITA_LMTP_LISTEN") || !strings.Contains(out, "LMTP") {
+		t.Errorf("help does not name LMTP:\n%s", out)
+	}
+	want := fmt.Sprintf("ao menos %d caracteres", core.MinSecretLen)
+	t.Setenv("TRAMITA_SECRET", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	_, checkOut, _ := cli(t, nil, "check")
+	_, _, ingestErr := cli(t, []byte("From: a@example.org\r\n\r\nx\r\n"), "ingest")
+	t.Setenv("TRAMITA_SECRET", "1:curto")
+	_, shortOut, _ := cli(t, nil, "check")
+	for name, text := range map[string]string{"check": checkOut, "ingest": ingestErr, "check, short secret": shortOut} {
+		if !strings.Contains(text, want) || strings.Contains(text, "32+ caracteres aleatórios / random") {
+			t.Errorf("%s does not say %q:\n%s", name, want, text)
+		}
+	}
+	if _, err := core.ParseKeyring("1:" + strings.Repeat("x", core.MinSecretLen-1)); err == nil {
+		t.Errorf("a key shorter than %d characters is accepted", core.MinSecretLen)
+	}
+	if _, err := core.ParseKeyring("1:" + strings.Repeat("x", core.MinSecretLen)); err != nil {
+		t.Errorf("a key of %d characters is refused: %v", core.MinSecretLen, err)
 	}
 }
