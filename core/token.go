@@ -77,7 +77,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 	}
 	if !strings.Contains(spec, ":") {
 		if len(spec) < minSecretLen {
-			return nil, fmt.Errorf("parsing keyring: segredo curto demais / secret too short; %s", SecretHint())
+			return nil, fmt.Errorf("parsing keyring: segredo com menos de %d caracteres / secret shorter than %d bytes; %s", minSecretLen, minSecretLen, SecretHint())
 		}
 		return &Keyring{current: 1, keys: map[uint8][]byte{1: []byte(spec)}}, nil
 	}
@@ -95,7 +95,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 			return nil, fmt.Errorf("parsing keyring: entry %d: key ID %d repeated", i+1, id)
 		}
 		if len(secret) < minSecretLen {
-			return nil, fmt.Errorf("parsing keyring: key %d: segredo curto demais / secret too short; %s", id, SecretHint())
+			return nil, fmt.Errorf("parsing keyring: key %d: segredo com menos de %d caracteres / secret shorter than %d bytes; %s", id, minSecretLen, minSecretLen, SecretHint())
 		}
 		if i == 0 {
 			k.current = uint8(id)
