@@ -1,7 +1,9 @@
 package core
 
 import (
+	"path"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -65,7 +67,7 @@ func (in *Inbound) dbText() {
 	in.Attachments = append([]InboundAttachment(nil), in.Attachments...)
 	for i := range in.Attachments {
 		a := &in.Attachments[i]
-		a.Filename, a.ContentType, a.ContentID = DBText(a.Filename), DBText(a.ContentType), DBText(a.ContentID)
+		a.Filename, a.ContentType, a.ContentID = SafeFilename(a.Filename), DBText(a.ContentType), DBText(a.ContentID)
 	}
 	in.ClassReason = DBText(in.ClassReason)
 	in.Bounce = append([]BounceRecipient(nil), in.Bounce...)
@@ -76,4 +78,50 @@ func (in *Inbound) dbText() {
 	in.Match.Rule = DBText(in.Match.Rule)
 	in.AuthReason = DBText(in.AuthReason)
 	in.Problems = dbTexts(in.Problems)
+}
+
+// maxFilenameBytes is the longest file name SafeFilename returns, the limit
+// of common file systems (ext4, NTFS in UTF-16 units is larger).
+const maxFilenameBytes = 255
+
+// SafeFilename returns name fit to store, show and offer as a download: text
+// PostgreSQL accepts (DBText); any directory part removed (after the last
+// "/" or "\"); control characters and Unicode format characters (category
+// Cf: the bidirectional overrides and isolates such as U+202E, which turn
+// "fatura\u202Efdp.exe" into what reads as "faturaexe.pdf", zero-width
+// characters, the byte-order mark, the soft hyphen) removed; spaces and
+// dots trimmed from both ends (Windows drops trailing ones, and a leading
+// dot hides a file); at most 255 bytes, the extension kept. An empty result
+// is "arquivo". Every door's file names pass through it in core (Ingest,
+// the web form's kept files) and the pages apply it again to what older
+// versions stored.
+func SafeFilename(name string) string {
+	name = DBText(name)
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		case unicode.IsSpace(r):
+			return ' '
+		}
+		return r
+	}, name)
+	name = strings.Trim(name, " .")
+	if len(name) > maxFilenameBytes {
+		ext := path.Ext(name)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		stem := name[:len(name)-len(ext)]
+		cut := maxFilenameBytes - len(ext)
+		for cut > 0 && !utf8.RuneStart(stem[cut]) {
+			cut--
+		}
+		name = strings.TrimRight(stem[:cut], " .") + ext
+	}
+	if name == "" {
+		return "arquivo"
+	}
+	return name
 }

@@ -85,7 +85,7 @@ func (s *Service) SaveWebUploads(ctx context.Context, formID string, files []Inb
 	now := s.now()
 	for _, f := range files {
 		if _, err := s.pool.Exec(ctx, `INSERT INTO web_uploads (form_id, filename, content_type, size, content, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, formID, DBText(f.Filename), f.ContentType, len(f.Data), f.Data, now); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6)`, formID, SafeFilename(f.Filename), f.ContentType, len(f.Data), f.Data, now); err != nil {
 			return nil, fmt.Errorf("keeping uploaded file: %w", err)
 		}
 	}

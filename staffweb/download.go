@@ -1,17 +1,15 @@
 package staffweb
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
-	_ "github.com/emersion/go-message/charset" // ISO-8859-1 and other charsets of old mail
-	"github.com/emersion/go-message/mail"
+	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/webkit"
+	"github.com/tramita/tramita/mailin"
 )
 
 // attachmentDownload is GET /gestao/p/{number}/anexos/{id}: any file of the
@@ -32,7 +30,7 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	download(w, f.Filename, "application/octet-stream", f.Content)
+	download(w, core.SafeFilename(f.Filename), "application/octet-stream", f.Content)
 }
 
 // download sends content as an attachment that the browser never renders.
@@ -82,6 +80,8 @@ type decodedMessage struct {
 	From, To, Cc, Date, Subject string
 	Text                        string
 	Files                       []string
+	// Problems are what the parser could not read (mailin.Message.Problems).
+	Problems []string
 }
 
 // messageShow is GET /gestao/p/{number}/mensagens/{step}: the original
@@ -96,56 +96,40 @@ func (s *server) messageShow(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "mensagem", v)
 }
 
-// decode reads what it can of raw; a part it cannot read is named, not fatal.
+// decode reads raw with the intake's parser (mailin.Parse), so the page
+// has the same limits on hostile mail as intake (multipart nesting, parts,
+// header size; go-message's own reader walks a deeply nested message in
+// quadratic time), the same charset handling and the same text; what the
+// parser could not read is listed, not fatal.
 func decode(raw []byte) *decodedMessage {
-	m := &decodedMessage{}
-	mr, err := mail.CreateReader(bytes.NewReader(raw))
-	if mr == nil {
-		m.Text = "(não foi possível ler a mensagem: " + err.Error() + "; baixe o .eml)"
-		return m
+	p := mailin.Parse(raw)
+	var from []mailin.Address
+	if p.From != nil {
+		from = append(from, *p.From)
 	}
-	defer mr.Close()
-	h := mr.Header
-	addrs := func(key string) string {
-		l, err := h.AddressList(key)
-		if err != nil || len(l) == 0 {
-			v, _ := h.Text(key)
-			return v
-		}
-		var out []string
-		for _, a := range l {
-			out = append(out, a.String())
-		}
-		return strings.Join(out, ", ")
+	m := &decodedMessage{From: addressList(from), To: addressList(p.To), Cc: addressList(p.Cc),
+		Subject: p.Subject, Text: p.Text, Problems: p.Problems}
+	if !p.Date.IsZero() {
+		m.Date = p.Date.Format("02/01/2006 15:04 -0700")
 	}
-	m.From, m.To, m.Cc = addrs("From"), addrs("To"), addrs("Cc")
-	m.Subject, _ = h.Subject()
-	if d, err := h.Date(); err == nil {
-		m.Date = d.Format("02/01/2006 15:04 -0700")
+	for _, a := range p.Attachments {
+		m.Files = append(m.Files, core.SafeFilename(a.Filename))
 	}
-	var texts []string
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		switch ph := p.Header.(type) {
-		case *mail.InlineHeader:
-			ct, _, _ := ph.ContentType()
-			b, _ := io.ReadAll(io.LimitReader(p.Body, 2<<20))
-			if ct == "text/plain" || ct == "" {
-				texts = append(texts, string(b))
-			} else if ct != "text/html" {
-				m.Files = append(m.Files, ct)
-			}
-		case *mail.AttachmentHeader:
-			name, _ := ph.Filename()
-			m.Files = append(m.Files, name)
-		}
-	}
-	m.Text = strings.Join(texts, "\n\n")
 	if m.Text == "" {
-		m.Text = "(sem texto simples; baixe o .eml para ver o HTML)"
+		m.Text = "(sem texto; baixe o .eml para ver a mensagem como chegou)"
 	}
 	return m
+}
+
+// addressList shows mailboxes as "Name <address>", comma-separated.
+func addressList(as []mailin.Address) string {
+	var out []string
+	for _, a := range as {
+		if a.Name == "" {
+			out = append(out, "<"+a.Email+">")
+			continue
+		}
+		out = append(out, a.Name+" <"+a.Email+">")
+	}
+	return strings.Join(out, ", ")
 }

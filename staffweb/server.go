@@ -322,6 +322,7 @@ func (s *server) funcs() template.FuncMap {
 		},
 		"statusLabel":     func(st core.Status) string { return st.Label().In(core.LangPtBR) },
 		"statusClass":     webkit.StatusClass,
+		"filename":        core.SafeFilename,
 		"stepLabel":       func(k core.StepKind) string { return k.Label().In(core.LangPtBR) },
 		"visibilityLabel": func(v core.Visibility) string { return v.Label().In(core.LangPtBR) },
 		"roleLabel":       func(r string) string { return core.ParticipantRoleLabel(r).In(core.LangPtBR) },

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/tramita/tramita/core"
 )
@@ -244,20 +243,10 @@ func randomToken() string {
 	return strings.ToUpper(hex.EncodeToString(b))
 }
 
-// displayName is a file name fit to show: control and bidirectional
-// formatting characters (which can disguise an extension) removed.
+// displayName is a file name fit to show: core.SafeFilename (control and
+// Unicode format characters, which can disguise an extension, removed).
 func displayName(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u200b' || r == '\ufeff' {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "arquivo"
-	}
-	return name
+	return core.SafeFilename(name)
 }
 
 // attachmentURL is the download address of file id of protocol n with the

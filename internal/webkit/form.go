@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+
+	"github.com/tramita/tramita/core"
 )
 
 // ErrBodyTooLarge is returned by ReadForm for a body over its limit.
@@ -117,16 +119,14 @@ func readPart(fh *multipart.FileHeader, limit int64) ([]byte, error) {
 }
 
 // cleanFilename keeps the base name of a browser-given file name (old
-// browsers send C:\path\file.pdf) without control characters.
+// browsers send C:\path\file.pdf) as core.SafeFilename makes it (no
+// control or Unicode format characters such as U+202E); "" when the
+// browser gave no name.
 func cleanFilename(name string) string {
-	name = name[strings.LastIndexAny(name, `/\`)+1:]
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	return strings.TrimSpace(name)
+	if strings.TrimSpace(name) == "" {
+		return ""
+	}
+	return core.SafeFilename(name)
 }
 
 // officeTypes maps the extensions of ZIP-based office formats to their
