@@ -201,12 +201,14 @@ func (s *Service) audit(ctx context.Context, db DBTX, event, method string, staf
 	return nil
 }
 
-// throttled reports whether email or client had too many failures in ThrottleWindow.
-func (s *Service) throttled(ctx context.Context, email, client string) (bool, error) {
+// throttled reports whether email or client had too many failures in
+// ThrottleWindow (attempts in progress count as failures, see
+// checkThrottle).
+func (s *Service) throttled(ctx context.Context, db DBTX, email, client string) (bool, error) {
 	var byAccount, byClient int
 	since := s.now().Add(-ThrottleWindow)
-	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM staff_signin_audit WHERE event = 'failure' AND email = $1 AND at > $3),
+	err := db.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM staff_signin_audit WHERE event = 'failure' AND email = $1 AND $1 <> '' AND at > $3),
 		(SELECT count(*) FROM staff_signin_audit WHERE event = 'failure' AND client = $2 AND $2 <> '' AND at > $3)`,
 		strings.ToLower(email), client, since).Scan(&byAccount, &byClient)
 	if err != nil {
@@ -224,20 +226,63 @@ func (s *Service) fail(ctx context.Context, method string, staffID int64, email,
 	return err
 }
 
+// attemptInProgress is the reason of the failure row that stands for an
+// attempt being checked (checkThrottle); it is deleted when the attempt
+// ends, and a failure is then recorded on its own.
+const attemptInProgress = "attempt in progress"
+
 // checkThrottle refuses (and audits) an attempt for an account or address
-// with too many recent failures.
-func (s *Service) checkThrottle(ctx context.Context, method, email, client string) error {
-	th, err := s.throttled(ctx, email, client)
-	if err != nil {
-		return err
-	}
-	if th {
-		if err := s.audit(ctx, s.pool, "throttled", method, 0, email, client, ""); err != nil {
+// with too many recent failures. Otherwise it counts the attempt as a
+// failure until the caller calls done (when the attempt has ended and any
+// failure is recorded): the count and the mark are made under advisory
+// locks on the account and on the client address, so attempts sent at once
+// cannot all pass the count before the first failure is recorded (they
+// did: 40 concurrent guesses on one account were all checked, not 5). An
+// empty email or client is not counted.
+func (s *Service) checkThrottle(ctx context.Context, method, email, client string) (done func(), err error) {
+	email = strings.ToLower(email)
+	var mark int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Always the account first, then the client: no two attempts wait
+		// for each other's lock.
+		for _, key := range []string{"account:" + email, "client:" + client} {
+			if strings.HasSuffix(key, ":") {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tramita-signin-' || $1, 0))`, key); err != nil {
+				return fmt.Errorf("sign-in throttle lock: %w", err)
+			}
+		}
+		th, err := s.throttled(ctx, tx, email, client)
+		if err != nil {
 			return err
 		}
-		return ErrThrottled
+		if th {
+			return ErrThrottled
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO staff_signin_audit (at, event, method, email, client, reason)
+			VALUES ($1, 'failure', $2, $3, $4, $5) RETURNING id`, s.now(), method, email, client, attemptInProgress).Scan(&mark); err != nil {
+			return fmt.Errorf("recording sign-in attempt: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrThrottled) {
+		if aerr := s.audit(ctx, s.pool, "throttled", method, 0, email, client, ""); aerr != nil {
+			return nil, aerr
+		}
+		return nil, ErrThrottled
 	}
-	return nil
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		// Not ctx: a client that went away still ends its attempt.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := s.pool.Exec(ctx, `DELETE FROM staff_signin_audit WHERE id = $1`, mark); err != nil {
+			s.log.Warn("sign-in attempt mark not removed (counts as a failure for the throttle window)", "error", err)
+		}
+	}, nil
 }
 
 // SignInPassword signs a staff member in with password and, when they have
@@ -249,15 +294,17 @@ func (s *Service) checkThrottle(ctx context.Context, method, email, client strin
 // failures ErrThrottled; each failure is audited.
 func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if err := s.checkThrottle(ctx, MethodPassword, email, in.Client); err != nil {
+	done, err := s.checkThrottle(ctx, MethodPassword, email, in.Client)
+	if err != nil {
 		return Session{}, err
 	}
+	defer done()
 	var id int64
 	var role Role
 	var hash, secret *string
 	var lastStep *int64
 	var policy SignInPolicy
-	err := s.pool.QueryRow(ctx, `SELECT id, role, password_hash, totp_secret, totp_last_step,
+	err = s.pool.QueryRow(ctx, `SELECT id, role, password_hash, totp_secret, totp_last_step,
 			coalesce((SELECT staff_signin FROM organization WHERE id = 1), 'any')
 		FROM staff WHERE email = $1 AND active`, email).
 		Scan(&id, &role, &hash, &secret, &lastStep, &policy)
@@ -368,9 +415,11 @@ func (s *Service) startSession(ctx context.Context, id int64, method, client str
 // email_verified). An unknown address is an audited ErrSignInFailed.
 func (s *Service) SignInOIDC(ctx context.Context, email, client string) (Session, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if err := s.checkThrottle(ctx, MethodOIDC, email, client); err != nil {
+	done, err := s.checkThrottle(ctx, MethodOIDC, email, client)
+	if err != nil {
 		return Session{}, err
 	}
+	defer done()
 	st, err := s.StaffByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		return Session{}, s.fail(ctx, MethodOIDC, 0, email, client, "no active staff member with this verified e-mail", ErrSignInFailed)
@@ -395,9 +444,16 @@ func (s *Service) SignInOIDC(ctx context.Context, email, client string) (Session
 // mail goes through the outbox (kind signin_link).
 func (s *Service) RequestSignInLink(ctx context.Context, email, client, linkBase string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if err := s.checkThrottle(ctx, MethodLink, email, client); err != nil {
+	// The account's failures do not stop a link: it goes to the registered
+	// address only, at most MaxLinksAccount a window, and it is the way in
+	// the throttled password form offers ("peça um link por e-mail"); an
+	// attacker's wrong passwords would otherwise lock the owner out of
+	// every method.
+	done, err := s.checkThrottle(ctx, MethodLink, "", client)
+	if err != nil {
 		return err
 	}
+	defer done()
 	st, err := s.StaffByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		return s.fail(ctx, MethodLink, 0, email, client, "link asked for an unknown or inactive account", nil)
@@ -455,13 +511,15 @@ const usableLink = `token_hash = $1 AND used_at IS NULL AND expires_at > $2`
 // organization turned staff_signin to password_totp after it was mailed)
 // is used up and gives ErrSecondFactorRequired.
 func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Session, error) {
-	if err := s.checkThrottle(ctx, MethodLink, "", client); err != nil {
+	done, err := s.checkThrottle(ctx, MethodLink, "", client)
+	if err != nil {
 		return Session{}, err
 	}
+	defer done()
 	now := s.now()
 	h := tokenHash(token)
 	var staffID int64
-	err := s.pool.QueryRow(ctx, `UPDATE staff_signin_links SET used_at = $2 WHERE `+usableLink+` RETURNING staff_id`, h, now).Scan(&staffID)
+	err = s.pool.QueryRow(ctx, `UPDATE staff_signin_links SET used_at = $2 WHERE `+usableLink+` RETURNING staff_id`, h, now).Scan(&staffID)
 	if isNoRows(err) {
 		return Session{}, s.fail(ctx, MethodLink, 0, "", client, "unknown, used or expired link", ErrSignInFailed)
 	}
