@@ -102,6 +102,10 @@ type cursor struct {
 	id int64
 }
 
+// ErrBadQuery marks a list or search request that cannot be read (an
+// altered page cursor): the asker's mistake, not a failure.
+var ErrBadQuery = errors.New("invalid query")
+
 func parseCursor(s string) (cursor, bool, error) {
 	if s == "" {
 		return cursor{}, false, nil
@@ -110,7 +114,7 @@ func parseCursor(s string) (cursor, bool, error) {
 	us, err1 := strconv.ParseInt(a, 10, 64)
 	id, err2 := strconv.ParseInt(b, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return cursor{}, false, errors.New("invalid page cursor")
+		return cursor{}, false, fmt.Errorf("%w: page cursor %q", ErrBadQuery, s)
 	}
 	return cursor{t: time.UnixMicro(us).UTC(), id: id}, true, nil
 }

@@ -68,6 +68,8 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 	if err != nil {
 		return ListPage{}, "", err
 	}
+	// Typed by a person or altered in a URL: text PostgreSQL accepts.
+	q.Q, q.TypeCode, q.UnitCode, q.Status = DBText(q.Q), DBText(q.TypeCode), DBText(q.UnitCode), Status(DBText(string(q.Status)))
 	kind, value := ClassifySearch(q.Q)
 	var a args
 	where := []string{ScopeOf(st).sql(&a, "p.unit_id")}

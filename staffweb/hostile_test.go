@@ -102,3 +102,23 @@ func TestHostileMailOnStaffPages(t *testing.T) {
 	}
 }
 
+// TestAlteredListURLs: a search or list address edited by hand (a NUL or
+// bytes that are not UTF-8 in a field, a page cursor that is not one) is
+// the asker's mistake: an answer under 500, never a database error page.
+func TestAlteredListURLs(t *testing.T) {
+	s := newSite(t, staffweb.Options{})
+	b := s.browser(t)
+	b.signIn(ana)
+	for _, path := range []string{"/gestao/busca?q=%00", "/gestao/busca?q=joana%00x", "/gestao/busca?q=%FF%FE",
+		"/gestao/busca?tipo=%00&q=x", "/gestao/busca?unidade=%00&q=x", "/gestao/busca?situacao=%00&q=x",
+		"/gestao/busca?q=a%40b%00.org", "/gestao/busca?q=529.982.247-25%00",
+		"/gestao/busca?apos=abc", "/gestao/?apos=1.2.3", "/gestao/prazos?apos=99999999999999999999.1",
+		"/gestao/sobrestados?apos=%00", "/gestao/aguardando?apos=."} {
+		if p := b.get(path); p.Status >= 500 {
+			t.Errorf("GET %s: %d", path, p.Status)
+		}
+	}
+	if p := b.get("/gestao/busca?apos=abc"); p.Status != http.StatusBadRequest {
+		t.Errorf("altered cursor: %d, want 400", p.Status)
+	}
+}

@@ -243,6 +243,8 @@ func (s *server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, http.StatusNotFound, "Não encontrado", "Não há protocolo, arquivo ou mensagem com este endereço.")
 	case errors.Is(err, core.ErrForbidden):
 		s.fail(w, r, http.StatusForbidden, "Sem permissão", "Este protocolo está em uma unidade que não é sua.")
+	case errors.Is(err, core.ErrBadQuery):
+		s.fail(w, r, http.StatusBadRequest, "Endereço inválido", "O endereço desta lista foi alterado. Volte ao início da lista.")
 	default:
 		s.log.Error("staff site", "path", r.URL.Path, "error", err)
 		s.fail(w, r, webkit.FailureStatus(w, err), "Erro", "Não foi possível concluir agora. Tente novamente em instantes.")

@@ -50,10 +50,12 @@ func RemoveForm(r *http.Request) {
 	}
 }
 
-// Field is one form value with surrounding white space trimmed and
-// carriage returns normalized to "\n".
+// Field is one form value with surrounding white space trimmed, carriage
+// returns normalized to "\n", and made text PostgreSQL accepts
+// (core.DBText: NUL removed, invalid UTF-8 repaired; either made the
+// database refuse the whole submission with a 500).
 func Field(r *http.Request, name string) string {
-	v := strings.TrimSpace(r.PostFormValue(name))
+	v := strings.TrimSpace(core.DBText(r.PostFormValue(name)))
 	return strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
 }
 
