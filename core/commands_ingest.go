@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // authenticated reports whether the message proves it comes from st:
@@ -156,7 +157,23 @@ func (it *ingestTx) unverifiedStaff(ctx context.Context, p *protocolRow, st *Sta
 // rejectedNotice tells the registered address of st that a message in
 // their name was not taken as theirs (commands not applied, or no
 // dispatch recorded), and why (never the unverified From).
+//
+// Anyone can write st's address in From, so each such message would make
+// the organization mail st: an attacker's flood of forged mail became a
+// flood of official notices to one mailbox. At most AckLimit of them go to
+// one address an hour (the rest are recorded and logged, not mailed).
 func (it *ingestTx) rejectedNotice(ctx context.Context, p *protocolRow, st *Staff, reason string, commands bool) error {
+	if it.s.cfg.AckLimit >= 0 {
+		var sent int
+		if err := it.tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = $1 AND to_addrs @> ARRAY[$2] AND created_at > $3`,
+			NotifyCommandRejected, st.Email, it.now.Add(-time.Hour)).Scan(&sent); err != nil {
+			return fmt.Errorf("counting rejection notices: %w", err)
+		}
+		if sent >= it.s.cfg.AckLimit {
+			it.s.log.Warn("rejection notice not sent: limit reached", "staff_id", st.ID, "limit", it.s.cfg.AckLimit)
+			return nil
+		}
+	}
 	n := Notification{Kind: NotifyCommandRejected, To: []string{st.Email}, StaffID: st.ID,
 		Data: map[string]any{"reason": reason, "subject": it.in.Subject, "from": it.in.From.Email, "no_commands": !commands}}
 	if p != nil {

@@ -30,7 +30,9 @@ type Config struct {
 	MaxMessageBytes int64
 	// AckLimit is the most acknowledgements one address gets per hour
 	// (TRAMITA_ACK_LIMIT); further new protocols from it are opened but not
-	// acknowledged. Default 5; negative means no limit.
+	// acknowledged. Default 5; negative means no limit. It also caps the
+	// command_rejected notices one staff address gets per hour (mail in
+	// their name that proves nothing: anyone can send it).
 	AckLimit int
 	// StaffTokenLifetime is how long a staff reply token authenticates
 	// its staff member (TRAMITA_STAFF_TOKEN_DAYS): a reply through an
