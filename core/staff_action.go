@@ -89,10 +89,7 @@ func (s *Service) Act(ctx context.Context, a StaffAction) (IngestResult, error) 
 	text := ActionText(a.Commands, a.Dispatch)
 	in.Text, in.FullText, in.CommandText = text, text, text
 	in.Attachments = a.Files
-	key := a.Key
-	if key == "" {
-		key = randomHex(16)
-	}
+	key := actionKey(a.Key)
 	_, domain, _ := strings.Cut(org.Address, "@")
 	in.MessageID = "staffweb." + key + "@" + domain
 	in.Raw, err = actionMessage(in, org, a.Number, s.now())
@@ -100,6 +97,26 @@ func (s *Service) Act(ctx context.Context, a StaffAction) (IngestResult, error) 
 		return IngestResult{}, err
 	}
 	return s.Ingest(ctx, in)
+}
+
+// actionKey is the Message-ID part of an action posted with key: key
+// itself when it is 1 to 64 letters, digits, "-" or "_" (what the form
+// sends), a hash of it otherwise (the same key still gives the same
+// Message-ID, so a double submit still applies once), a random one when
+// key is "". The key comes from the browser: taken as it was, a CR LF in it
+// wrote headers of its author's choice (a second From) into the stored
+// message that "ver mensagem original" shows as the action's source.
+func actionKey(key string) string {
+	if key == "" {
+		return randomHex(16)
+	}
+	if len(key) <= 64 && strings.IndexFunc(key, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) < 0 {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
 }
 
 // actionMessage renders a staff action as the RFC 5322 message a mail reply
