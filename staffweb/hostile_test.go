@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,5 +122,22 @@ func TestAlteredListURLs(t *testing.T) {
 	}
 	if p := b.get("/gestao/busca?apos=abc"); p.Status != http.StatusBadRequest {
 		t.Errorf("altered cursor: %d, want 400", p.Status)
+	}
+}
+
+// TestSignInReturnStaysInStaffSite: the address to return to after
+// signing in (?volta=) leads only to a staff page, however it is written.
+func TestSignInReturnStaysInStaffSite(t *testing.T) {
+	s := newSite(t, staffweb.Options{})
+	for _, volta := range []string{"https://evil.example/gestao", "//evil.example/gestao", "/gestao/../../evil", "/gestao/..%2F..%2Fp%2F1",
+		"/gestao/../novo", `/\evil.example/gestao`, "/gestao\\..\\..\\evil", "/gestao/%2e%2e/%2e%2e/evil", "gestao", "/gestaox",
+		"/\t/evil.example/gestao", "/gestao/p/1?x=//evil.example"} {
+		b := s.browser(t)
+		p := b.post("/gestao/entrar", url.Values{"email": {ana}, "senha": {pass}, "volta": {volta}})
+		loc := p.Location
+		if p.Status != http.StatusSeeOther || loc != "/gestao" && !strings.HasPrefix(loc, "/gestao/") || strings.Contains(loc, "..") ||
+			path.Clean(strings.SplitN(loc, "?", 2)[0]) != "/gestao" && !strings.HasPrefix(path.Clean(strings.SplitN(loc, "?", 2)[0]), "/gestao/") {
+			t.Errorf("volta=%q: %d Location %q, want a page under /gestao", volta, p.Status, loc)
+		}
 	}
 }

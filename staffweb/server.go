@@ -181,7 +181,7 @@ type view struct {
 	// SignInPolicy allows it); CodeRequired marks the TOTP code required.
 	LinkSignIn   bool
 	CodeRequired bool
-	Action    string
+	Action       string
 
 	// lists
 	Intro  string

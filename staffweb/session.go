@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 
 	"github.com/tramita/tramita/core"
 )
@@ -76,8 +78,14 @@ func clearCookie(w http.ResponseWriter) {
 func back(r *http.Request) string {
 	v := r.FormValue("volta")
 	u, err := url.Parse(v)
-	if v == "" || err != nil || u.IsAbs() || u.Host != "" || len(u.Path) < 7 || u.Path[:7] != "/gestao" || len(v) > 1 && v[1] == '/' {
+	if v == "" || err != nil || u.IsAbs() || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") {
 		return "/gestao"
 	}
+	// Cleaned as http.Redirect will clean it: "/gestao/../x" is "/x".
+	p := path.Clean(u.Path)
+	if p != "/gestao" && !strings.HasPrefix(p, "/gestao/") {
+		return "/gestao"
+	}
+	u.Path, u.RawPath, u.Fragment = p, "", ""
 	return u.RequestURI()
 }
