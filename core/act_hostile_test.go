@@ -42,3 +42,28 @@ func TestActKeyWritesNoHeaders(t *testing.T) {
 		t.Errorf("stored action has From %q and X-Injected %q:\n%s", from, m.Header.Get("X-Injected"), raw)
 	}
 }
+
+// TestTooLargeFloodIsNotBackscatter: the From of an oversized message is
+// not proven. A flood of large mail in a third party's name must not make
+// the organization mail that person once per message (backscatter): at
+// most DefaultAckLimit "too large" answers to one address an hour; every
+// message is still stored.
+func TestTooLargeFloodIsNotBackscatter(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, fixedNow)
+	ctx := context.Background()
+	const flood = 12
+	for i := range flood {
+		in := newMail(100+i, "vitima@example.org")
+		in.TooLarge = true
+		if _, err := svc.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n, raw int
+	_ = svc.Pool().QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'too_large'`).Scan(&n)
+	_ = svc.Pool().QueryRow(ctx, `SELECT count(*) FROM raw_messages WHERE outcome = 'rejected'`).Scan(&raw)
+	if n < 1 || n > core.DefaultAckLimit || raw != flood {
+		t.Errorf("%d oversized messages: %d answers (want 1 to %d), %d stored", flood, n, core.DefaultAckLimit, raw)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // authenticated reports whether the message proves it comes from st:
@@ -163,16 +162,8 @@ func (it *ingestTx) unverifiedStaff(ctx context.Context, p *protocolRow, st *Sta
 // flood of official notices to one mailbox. At most AckLimit of them go to
 // one address an hour (the rest are recorded and logged, not mailed).
 func (it *ingestTx) rejectedNotice(ctx context.Context, p *protocolRow, st *Staff, reason string, commands bool) error {
-	if it.s.cfg.AckLimit >= 0 {
-		var sent int
-		if err := it.tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = $1 AND to_addrs @> ARRAY[$2] AND created_at > $3`,
-			NotifyCommandRejected, st.Email, it.now.Add(-time.Hour)).Scan(&sent); err != nil {
-			return fmt.Errorf("counting rejection notices: %w", err)
-		}
-		if sent >= it.s.cfg.AckLimit {
-			it.s.log.Warn("rejection notice not sent: limit reached", "staff_id", st.ID, "limit", it.s.cfg.AckLimit)
-			return nil
-		}
+	if limited, err := it.noticeLimited(ctx, NotifyCommandRejected, st.Email); err != nil || limited {
+		return err
 	}
 	n := Notification{Kind: NotifyCommandRejected, To: []string{st.Email}, StaffID: st.ID,
 		Data: map[string]any{"reason": reason, "subject": it.in.Subject, "from": it.in.From.Email, "no_commands": !commands}}

@@ -194,6 +194,27 @@ func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
 	return n >= it.s.cfg.AckLimit, nil
 }
 
+// noticeLimited reports whether addr already got AckLimit notifications of
+// kind in the hour before now: answers to mail whose sender is not proven
+// (acknowledgements have their own count, ackLimited) are capped per
+// address, so nobody can make the organization mail a third party, or a
+// staff member, once per message they send. A capped notice is logged.
+func (it *ingestTx) noticeLimited(ctx context.Context, kind NotificationKind, addr string) (bool, error) {
+	if it.s.cfg.AckLimit < 0 {
+		return false, nil
+	}
+	var n int
+	if err := it.tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = $1 AND to_addrs @> ARRAY[$2] AND created_at > $3`,
+		kind, addr, it.now.Add(-time.Hour)).Scan(&n); err != nil {
+		return false, fmt.Errorf("counting %s notices: %w", kind, err)
+	}
+	if n >= it.s.cfg.AckLimit {
+		it.s.log.Warn("notice not sent: limit reached", "kind", kind, "limit", it.s.cfg.AckLimit)
+		return true, nil
+	}
+	return false, nil
+}
+
 func (it *ingestTx) queue(ctx context.Context, n Notification) error {
 	return it.queueOn(ctx, it.tx, n)
 }
@@ -239,6 +260,12 @@ func (it *ingestTx) tooLarge(ctx context.Context) error {
 	it.result.Reason = fmt.Sprintf("message of %d bytes exceeds the limit of %d bytes", len(it.in.Raw), it.s.cfg.MaxMessageBytes)
 	if it.in.Class != ClassNormal && it.in.Class != "" || it.in.From.Email == "" || IsOwnAddress(it.org, it.in.From.Email) {
 		return nil
+	}
+	// The From of an oversized message is not proven: without a cap, a
+	// flood of large mail in someone's name made the organization mail
+	// that person once per message (backscatter).
+	if limited, err := it.noticeLimited(ctx, NotifyTooLarge, it.answerAddress()); err != nil || limited {
+		return err
 	}
 	return it.queue(ctx, Notification{Kind: NotifyTooLarge, To: []string{it.answerAddress()},
 		Data: map[string]any{"size": len(it.in.Raw), "limit": it.s.cfg.MaxMessageBytes, "subject": it.in.Subject}})
