@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/mailin"
 )
 
@@ -89,9 +90,22 @@ func (o CacheObserver) Miss() { o.m.LookupCacheMisses.Inc() }
 // Evicted counts a protocol dropped from the cache, by reason.
 func (o CacheObserver) Evicted(reason string) { o.m.LookupCacheEvictions.WithLabelValues(reason).Inc() }
 
-// Handler serves the metrics in the Prometheus text format.
+// maxScrapes is how many scrapes run at once; more get 503. /metrics is on
+// the public listener and each scrape queries the database.
+const maxScrapes = 2
+
+// Handler serves the metrics in the Prometheus text format, with the
+// security headers of every other response (webkit.SecurityHeaders: it is
+// served on the public listener, beside the sites' own handlers) and at
+// most maxScrapes at once.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{MaxRequestsInFlight: maxScrapes})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range webkit.SecurityHeaders() {
+			w.Header()[k] = v
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // InstrumentLookup wraps the lookup page handler to count its requests:

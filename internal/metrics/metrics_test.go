@@ -11,6 +11,7 @@ import (
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/testdb"
+	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
 
@@ -53,6 +54,12 @@ func TestMetricsFromDatabase(t *testing.T) {
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
+	// Served on the public listener: the headers of every other response.
+	for k, v := range webkit.SecurityHeaders() {
+		if got := rec.Header().Get(k); got != v[0] {
+			t.Errorf("/metrics header %s = %q, want %q", k, got, v[0])
+		}
+	}
 	for _, want := range []string{
 		`tramita_messages_ingested{outcome="created"} 1`,
 		`tramita_notifications{status="queued"} 1`, // the ack (PROT has no staff)
