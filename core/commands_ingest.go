@@ -12,6 +12,14 @@ import (
 // Authentication-Results header (RFC 8601). It returns why not, otherwise.
 func (it *ingestTx) authenticated(st *Staff) (bool, string) {
 	if it.in.Match.Rule == "token" && it.in.Match.StaffID == st.ID {
+		// A staff reply address travels with every forward of a notice;
+		// whoever holds one need only write the staff member's From. When
+		// the trusted MX says that From failed DMARC, the address is not
+		// enough.
+		if it.in.SenderRefuted {
+			return false, "o servidor de e-mail da organização reprovou o remetente (DMARC): " +
+				"um endereço de resposta assinado não basta quando o remetente foi falsificado"
+		}
 		issued := it.in.Match.TokenIssued
 		if issued.IsZero() || it.now.Sub(issued) <= it.s.cfg.StaffTokenLifetime {
 			return true, "signed staff token"

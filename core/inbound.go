@@ -98,6 +98,11 @@ type Inbound struct {
 	SenderVerified bool
 	// AuthReason explains SenderVerified for the log and the rejection notice.
 	AuthReason string
+	// SenderRefuted is true when the Authentication-Results header of a
+	// trusted authserv-id says the From domain failed DMARC: the receiving
+	// infrastructure saw the From forged. A signed staff reply address
+	// does not outweigh it (mailin.SenderRefuted).
+	SenderRefuted bool
 
 	// Web carries what the public form adds to an opening (Source.Kind
 	// SourceWeb): the chosen type and the requester's details; nil for mail.

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -97,6 +98,38 @@ func VerifySender(m *Message, trusted []string) (bool, string) {
 		}
 	}
 	return false, "o remetente não passou em DMARC nem DKIM alinhado segundo " + id
+}
+
+// SenderRefuted reports whether the topmost Authentication-Results header,
+// from a trusted authserv-id, has a dmarc=fail result for the From domain
+// (its header.from that domain, or absent): the receiving infrastructure
+// saw the From forged (an organization with a DMARC policy of p=none gets
+// such mail delivered). Read as strictly as VerifySender; an unreadable or
+// untrusted header refutes nothing.
+func SenderRefuted(m *Message, trusted []string) bool {
+	if m.From == nil {
+		return false
+	}
+	_, fromDomain, _ := strings.Cut(strings.ToLower(m.From.Email), "@")
+	values := m.Header.Values("Authentication-Results")
+	if len(values) == 0 || fromDomain == "" {
+		return false
+	}
+	id, resinfos, why := splitAuthResults(values[0])
+	if why != "" || !slices.ContainsFunc(trusted, func(t string) bool { return strings.EqualFold(strings.TrimSpace(t), id) }) {
+		return false
+	}
+	for _, ri := range resinfos {
+		_, results, err := authres.Parse(id + "; " + ri)
+		if err != nil || len(results) != 1 {
+			continue
+		}
+		if r, ok := results[0].(*authres.DMARCResult); ok && r.Value == authres.ResultFail &&
+			(r.From == "" || strings.EqualFold(strings.TrimSpace(r.From), fromDomain)) {
+			return true
+		}
+	}
+	return false
 }
 
 // fromMailboxes counts the addresses of a From header value.

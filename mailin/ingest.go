@@ -113,6 +113,7 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	}
 	in.Recipients = recipients(m)
 	in.SenderVerified, in.AuthReason = VerifySender(m, org.AuthservIDs)
+	in.SenderRefuted = SenderRefuted(m, org.AuthservIDs)
 	in.Problems = m.Problems
 	if m.Report != nil {
 		for _, r := range m.Report.Recipients {
