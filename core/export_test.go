@@ -17,3 +17,12 @@ func (s *Service) StatisticsFromProtocols(ctx context.Context, from, to time.Tim
 func (s *Service) StatisticsUnfolded(ctx context.Context, from, to time.Time) (Statistics, error) {
 	return s.statistics(ctx, from, to, true)
 }
+
+// SetSearchGatherMax sets how many word matches Search looks up one by one
+// and returns a function that restores it; tests that use it must not run
+// in parallel.
+func SetSearchGatherMax(n int) (restore func()) {
+	old := searchGatherMax
+	searchGatherMax = n
+	return func() { searchGatherMax = old }
+}

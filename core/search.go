@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // SearchQuery is a Busca of the staff site (DESIGN.md, "Staff site"). Q is
@@ -73,7 +75,11 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 	kind, value := ClassifySearch(q.Q)
 	var a args
 	where := []string{ScopeOf(st).sql(&a, "p.unit_id")}
-	with, from := "", "protocols p"
+	from := "protocols p"
+	// mode, when set, is how the statement is sent: a cached prepared
+	// statement may end up planned once for any value, which is wrong when
+	// the value decides the plan; an unnamed one is planned with it.
+	var mode []any
 	switch kind {
 	case SearchNumber:
 		where = append(where, "p.number = "+a.add(value))
@@ -83,18 +89,28 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 		v := a.add(value)
 		where = append(where, "p.id IN (SELECT protocol_id FROM participants WHERE email = "+v+" OR reply_to = "+v+")")
 	case SearchWords:
-		// The matches are gathered first (each table through its GIN
-		// index), then each is looked up: left to itself the planner may
-		// walk every protocol newest first looking for the few of one unit.
-		v := a.add(value)
-		with = `WITH m AS MATERIALIZED (
-			SELECT id FROM protocols WHERE to_tsvector('tramita_pt', subject) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
-			UNION SELECT protocol_id FROM steps WHERE to_tsvector('tramita_pt', text) @@ websearch_to_tsquery('tramita_pt', ` + v + `)
-			UNION SELECT protocol_id FROM participants WHERE to_tsvector('tramita_names', name) @@ websearch_to_tsquery('tramita_names', ` + v + `)) `
-		// OFFSET 0 keeps the lookup of each match a nested loop: the
-		// planner cannot estimate the CTE and otherwise merge-joins it
-		// with a backward walk of every protocol.
-		from = "m CROSS JOIN LATERAL (SELECT * FROM protocols pp WHERE pp.id = m.id OFFSET 0) p"
+		// One vector per protocol (protocol_search: subject, step texts,
+		// names; migration 018) with one GIN index. Which way is quick
+		// depends on how many protocols have the words, which the planner
+		// can only guess (a rare word is guessed as common as the least
+		// common of its statistics, and it then walks every protocol
+		// looking for one). So it is counted first, up to
+		// searchGatherMax: rare words are looked up by the ids found;
+		// common ones walk the newest protocols (in scope: index
+		// protocols_unit_id) until the page is full. Either way the scope
+		// and the filters are conditions of the final statement.
+		ids, common, err := s.wordMatches(ctx, value, after.id, hasAfter)
+		if err != nil {
+			return ListPage{}, kind, err
+		}
+		if common {
+			v := a.add(value)
+			from = "protocol_search ps JOIN protocols p ON p.id = ps.protocol_id"
+			where = append(where, "ps.search @@ "+wordQuery(v))
+		} else {
+			where = append(where, "p.id = ANY("+a.add(ids)+"::bigint[])")
+		}
+		mode = []any{pgx.QueryExecModeCacheDescribe}
 	}
 	if q.TypeCode != "" {
 		where = append(where, "t.code = "+a.add(strings.ToUpper(q.TypeCode)))
@@ -114,12 +130,49 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 	if hasAfter {
 		where = append(where, "p.id < "+a.add(after.id))
 	}
-	sql := with + "SELECT " + listColumns + " FROM " + from + listJoins + " WHERE " + strings.Join(where, " AND ") +
+	sql := "SELECT " + listColumns + " FROM " + from + listJoins + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY p.id DESC LIMIT " + a.add(limit+1)
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := s.pool.Query(ctx, sql, append(mode, a...)...)
 	if err != nil {
 		return ListPage{}, kind, fmt.Errorf("searching: %w", err)
 	}
 	page, err := scanList(rows, limit, func(*ListItem) time.Time { return time.Unix(0, 0) })
 	return page, kind, err
+}
+
+// searchGatherMax is how many protocols with the searched words Search
+// looks up one by one; with more, it walks the newest protocols instead.
+// Both cost about the same there (BENCHMARKS.md, "Staff site"). A
+// variable for the tests, which run both ways.
+var searchGatherMax = 2000
+
+// wordQuery is the text search query of the words in parameter v: the
+// Portuguese stems (subjects, texts) or the unaccented words (names).
+func wordQuery(v string) string {
+	return "(websearch_to_tsquery('tramita_pt', " + v + ") || websearch_to_tsquery('tramita_names', " + v + "))"
+}
+
+// wordMatches returns the ids of the protocols whose vector has words
+// (below before when hasBefore), or common = true when there are more than
+// searchGatherMax of them. It reads the GIN index only (and the matching
+// rows of the narrow protocol_search table), whatever the scope.
+func (s *Service) wordMatches(ctx context.Context, words string, before int64, hasBefore bool) (ids []int64, common bool, err error) {
+	var a args
+	sql := "SELECT protocol_id FROM protocol_search WHERE search @@ " + wordQuery(a.add(words))
+	if hasBefore {
+		sql += " AND protocol_id < " + a.add(before)
+	}
+	sql += " LIMIT " + a.add(searchGatherMax+1)
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, a...)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("searching words: %w", err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, false, fmt.Errorf("searching words: %w", err)
+	}
+	if len(ids) > searchGatherMax {
+		return nil, true, nil
+	}
+	return ids, false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/tramita/tramita/bench/internal/benchdb"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,10 +18,17 @@ import (
 // a requester with a valid CPF on one in ten. Protocols 1..$2 are open in
 // unit BENCH; the rest spread over the sample units, one in three
 // concluded. The search and queue indexes are dropped first and built once
-// at the end, as a bulk load would.
+// at the end, as a bulk load would; the word-search triggers are off during
+// the load and protocol_search is filled at the end in one statement with
+// what tramita_protocol_search (migration 018) computes per protocol. With
+// old, the three per-table GIN indexes the search used before migration 018
+// are built too, to time the previous query in the same run.
 var generateSQL = []string{
 	`SET synchronous_commit = off`,
-	`DROP INDEX protocols_fts, steps_fts, participants_fts, protocols_unit_queue, protocols_unit_deadline, participants_document`,
+	`DROP INDEX protocol_search_gin, protocols_unit_id, protocols_unit_queue, protocols_unit_deadline, participants_document`,
+	`ALTER TABLE steps DISABLE TRIGGER steps_search`,
+	`ALTER TABLE protocols DISABLE TRIGGER protocols_search`,
+	`ALTER TABLE participants DISABLE TRIGGER participants_search`,
 	`CREATE TEMP TABLE bench_types AS
 		SELECT row_number() OVER (ORDER BY id) - 1 AS i, id, unit_id FROM protocol_types WHERE active`,
 	`CREATE TEMP TABLE bench_words AS SELECT row_number() OVER () - 1 AS i, w FROM unnest(ARRAY['ligação', 'vazamento', 'religação',
@@ -70,22 +78,43 @@ var generateSQL = []string{
 			unit_id, unit_id, CASE WHEN id % 2 = 0 THEN 'public' ELSE 'private' END,
 			'Equipe enviada ao local. Previsão de conclusão do serviço: 48 horas.'
 		FROM protocols`,
+	`CREATE INDEX protocols_unit_id ON protocols (unit_id, id)`,
 	`CREATE INDEX protocols_unit_queue ON protocols (unit_id, updated_at DESC, id DESC) WHERE status <> 'concluded'`,
 	`CREATE INDEX protocols_unit_deadline ON protocols (unit_id, deadline, id) WHERE deadline IS NOT NULL AND status = 'open'`,
 	`CREATE INDEX participants_document ON participants (document) WHERE document <> ''`,
+	`INSERT INTO protocol_search (protocol_id, search)
+		SELECT p.id, to_tsvector('tramita_pt', p.subject) || to_tsvector('tramita_names', coalesce(pa.names, ''))
+			|| to_tsvector('tramita_pt', coalesce(st.texts, ''))
+		FROM protocols p
+		LEFT JOIN (SELECT protocol_id, string_agg(name, E'\n' ORDER BY id) AS names FROM participants WHERE name <> '' GROUP BY 1) pa
+			ON pa.protocol_id = p.id
+		LEFT JOIN (SELECT protocol_id, string_agg(text, E'\n' ORDER BY n) AS texts FROM steps GROUP BY 1) st ON st.protocol_id = p.id`,
+	`CREATE INDEX protocol_search_gin ON protocol_search USING gin (search)`,
+	`ALTER TABLE steps ENABLE TRIGGER steps_search`,
+	`ALTER TABLE protocols ENABLE TRIGGER protocols_search`,
+	`ALTER TABLE participants ENABLE TRIGGER participants_search`,
+}
+
+// oldIndexesSQL are the per-table GIN indexes of the search before
+// migration 018 (009_staff_site.sql), for the -old comparison.
+var oldIndexesSQL = []string{
 	`CREATE INDEX protocols_fts ON protocols USING gin (to_tsvector('tramita_pt', subject))`,
 	`CREATE INDEX steps_fts ON steps USING gin (to_tsvector('tramita_pt', text))`,
 	`CREATE INDEX participants_fts ON participants USING gin (to_tsvector('tramita_names', name))`,
-	`ANALYZE`,
 }
 
-func generate(ctx context.Context, pool *pgxpool.Pool, n, unitOpen int) error {
+func generate(ctx context.Context, pool *pgxpool.Pool, n, unitOpen int, old bool) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	for _, sql := range generateSQL {
+	all := slices.Clone(generateSQL)
+	if old {
+		all = append(all, oldIndexesSQL...)
+	}
+	all = append(all, `ANALYZE`)
+	for _, sql := range all {
 		var args []any
 		switch {
 		case containsArg(sql, "$2"):
