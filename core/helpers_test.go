@@ -35,7 +35,7 @@ func newService(t *testing.T, now time.Time) *core.Service {
 	return svc
 }
 
-func sampleOrg(t *testing.T) *core.OrgSpec {
+func sampleOrg(t testing.TB) *core.OrgSpec {
 	t.Helper()
 	var spec core.OrgSpec
 	dec := yaml.NewDecoder(bytes.NewReader(examples.OrgYAML))

@@ -619,6 +619,21 @@ func (s *Service) SignOut(ctx context.Context, token, client string) error {
 	return s.audit(ctx, s.pool, "signout", "", id, "", client, "")
 }
 
+// SignOutEverywhere ends every session of the staff member signed in
+// with token ("sair de todas as sessões": a lost phone, a shared computer
+// left signed in) and returns how many ended; the audit has one signout
+// per session, reason "all sessions". An unknown token ends nothing.
+func (s *Service) SignOutEverywhere(ctx context.Context, token, client string) (int64, error) {
+	t, err := s.pool.Exec(ctx, `WITH me AS (SELECT staff_id FROM staff_sessions WHERE token_hash = $1),
+			ended AS (DELETE FROM staff_sessions s USING me WHERE s.staff_id = me.staff_id RETURNING s.staff_id)
+		INSERT INTO staff_signin_audit (at, event, staff_id, client, reason) SELECT $2, 'signout', staff_id, $3, 'all sessions' FROM ended`,
+		tokenHash(token), s.now(), client)
+	if err != nil {
+		return 0, fmt.Errorf("ending all sessions: %w", err)
+	}
+	return t.RowsAffected(), nil
+}
+
 // endInactiveSessions deletes the sessions of staff members who are no
 // longer active (org apply deactivated them), auditing each.
 func endInactiveSessions(ctx context.Context, tx DBTX, now time.Time) (int64, error) {

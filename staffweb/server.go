@@ -26,6 +26,7 @@ type Service interface {
 	SignInLinkValid(ctx context.Context, token string) (bool, error)
 	SignInWithLink(ctx context.Context, token, client string) (core.Session, error)
 	SignOut(ctx context.Context, token, client string) error
+	SignOutEverywhere(ctx context.Context, token, client string) (int64, error)
 	Queue(ctx context.Context, st core.Staff, q core.QueueQuery) (core.ListPage, error)
 	Search(ctx context.Context, st core.Staff, q core.SearchQuery) (core.ListPage, core.SearchKind, error)
 	OpenProtocol(ctx context.Context, st core.Staff, n core.Number) (core.StaffProtocol, error)
@@ -127,6 +128,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /gestao/entrar/oidc", s.oidcStart)
 	mux.HandleFunc("GET /gestao/entrar/oidc/retorno", s.oidcReturn)
 	mux.HandleFunc("POST /gestao/sair", s.signOut)
+	mux.HandleFunc("POST /gestao/sair/todas", s.signOutEverywhere)
 	mux.HandleFunc("GET /gestao", s.staff(s.queueShow(core.QueueInbox)))
 	mux.HandleFunc("GET /gestao/{$}", s.staff(s.queueShow(core.QueueInbox)))
 	mux.HandleFunc("GET /gestao/prazos", s.staff(s.queueShow(core.QueueDue)))

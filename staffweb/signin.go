@@ -25,6 +25,8 @@ func (s *server) signInShow(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Query().Get("aviso") {
 	case "saiu":
 		v.Notice = "Você saiu da página de trâmites."
+	case "saiu-todas":
+		v.Notice = "Você saiu de todas as sessões, neste e nos outros aparelhos."
 	case "link":
 		v.Notice = "Se o endereço estiver cadastrado, enviamos um link para entrar. Ele vale por 15 minutos."
 	case "oidc":
@@ -136,4 +138,17 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	clearCookie(w)
 	http.Redirect(w, r, "/gestao/entrar?aviso=saiu", http.StatusSeeOther)
+}
+
+// signOutEverywhere is POST /gestao/sair/todas: ends every session of the
+// signed-in staff member, this one included.
+func (s *server) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(CookieName); err == nil && strings.TrimSpace(c.Value) != "" {
+		if _, err := s.svc.SignOutEverywhere(r.Context(), c.Value, s.client(r)); err != nil {
+			s.failErr(w, r, err)
+			return
+		}
+	}
+	clearCookie(w)
+	http.Redirect(w, r, "/gestao/entrar?aviso=saiu-todas", http.StatusSeeOther)
 }

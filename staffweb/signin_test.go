@@ -216,7 +216,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	n := s.open(t, 0, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
 	b := s.browser(t)
 	b.signIn(ana)
-	for _, path := range []string{"/gestao/p/" + n.Digits(), "/gestao/sair", "/gestao/entrar", "/gestao/novo"} {
+	for _, path := range []string{"/gestao/p/" + n.Digits(), "/gestao/sair", "/gestao/sair/todas", "/gestao/entrar", "/gestao/novo"} {
 		req, _ := http.NewRequest(http.MethodPost, s.srv.URL+path, strings.NewReader("comandos=%23concluir&despacho=x"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", "https://atacante.example")
@@ -273,5 +273,36 @@ func TestSignInPolicyPasswordTOTP(t *testing.T) {
 	path := strings.TrimPrefix(link, s.srv.URL)
 	if p := b.post(path, nil); p.Status != http.StatusGone || b.cookie != "" || !strings.Contains(p.Body, "o link não vale para ela") {
 		t.Errorf("old link: %d %s", p.Status, p.Body)
+	}
+}
+
+// TestSignOutEverywhere: "Sair de todas as sessões" ends every session of
+// the staff member (two browsers), not another member's, and is audited.
+func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	one, two, other := s.browser(t), s.browser(t), s.browser(t)
+	one.signIn(ana)
+	two.signIn(ana)
+	other.signIn(bruno)
+	if p := one.get("/gestao"); p.Status != http.StatusOK || !strings.Contains(p.Body, `action="/gestao/sair/todas"`) {
+		t.Fatalf("Caixa: %d", p.Status)
+	}
+	old := two.cookie
+	if p := two.post("/gestao/sair/todas", nil); p.Status != http.StatusSeeOther || two.cookie != "" || p.Location != "/gestao/entrar?aviso=saiu-todas" {
+		t.Fatalf("sair de todas: %d %s", p.Status, p.Location)
+	}
+	two.cookie = old
+	for name, b := range map[string]*browser{"this browser": two, "the other browser": one} {
+		if p := b.get("/gestao"); p.Status != http.StatusSeeOther {
+			t.Errorf("%s still signed in: %d", name, p.Status)
+		}
+	}
+	if p := other.get("/gestao"); p.Status != http.StatusOK {
+		t.Errorf("another member's session ended: %d", p.Status)
+	}
+	var n int
+	if err := s.svc.Pool().QueryRow(context.Background(), `SELECT count(*) FROM staff_signin_audit WHERE event = 'signout' AND reason = 'all sessions'`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("audit: %d %v", n, err)
 	}
 }
