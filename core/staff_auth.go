@@ -141,7 +141,8 @@ func (s *Service) SetStaffPassword(ctx context.Context, email, password string) 
 // SetStaffTOTP creates a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s)
 // for the active staff member email and returns its key, whose URL() is the
 // otpauth:// URI for authenticator apps and whose Image() is its QR code.
-// The previous secret stops working.
+// The previous secret and its recovery codes stop working; NewRecoveryCodes
+// makes new ones (`tramita staff totp` does both).
 func (s *Service) SetStaffTOTP(ctx context.Context, email string) (*otp.Key, error) {
 	org, err := s.Organization(ctx)
 	if err != nil {
@@ -152,7 +153,9 @@ func (s *Service) SetStaffTOTP(ctx context.Context, email string) (*otp.Key, err
 	if err != nil {
 		return nil, fmt.Errorf("creating TOTP secret: %w", err)
 	}
-	t, err := s.pool.Exec(ctx, `UPDATE staff SET totp_secret = $2, totp_last_step = NULL WHERE email = $1 AND active`, email, key.Secret())
+	t, err := s.pool.Exec(ctx, `WITH st AS (UPDATE staff SET totp_secret = $2, totp_last_step = NULL WHERE email = $1 AND active RETURNING id),
+			old AS (DELETE FROM staff_recovery_codes c USING st WHERE c.staff_id = st.id)
+		SELECT FROM st`, email, key.Secret())
 	if err != nil {
 		return nil, fmt.Errorf("saving TOTP secret: %w", err)
 	}
@@ -330,8 +333,18 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 			return Session{}, ErrTOTPRequired
 		}
 		step, ok := s.validTOTP(*secret, in.Code)
+		if !ok {
+			// Not the authenticator's code: perhaps a recovery code.
+			left, used, err := s.useRecoveryCode(ctx, id, in.Code)
+			if err != nil {
+				return Session{}, err
+			}
+			if used {
+				return s.startSession(ctx, id, method, in.Client, fmt.Sprintf("recovery code used, %d left", left))
+			}
+		}
 		if !ok || (lastStep != nil && step <= *lastStep) {
-			return Session{}, s.fail(ctx, MethodPasswordTOTP, id, email, in.Client, "wrong or reused TOTP code", ErrSignInFailed)
+			return Session{}, s.fail(ctx, MethodPasswordTOTP, id, email, in.Client, "wrong or reused TOTP or recovery code", ErrSignInFailed)
 		}
 		t, err := s.pool.Exec(ctx, `UPDATE staff SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`, id, step)
 		if err != nil {
@@ -341,7 +354,7 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 			return Session{}, s.fail(ctx, MethodPasswordTOTP, id, email, in.Client, "reused TOTP code", ErrSignInFailed)
 		}
 	}
-	return s.startSession(ctx, id, method, in.Client)
+	return s.startSession(ctx, id, method, in.Client, "")
 }
 
 // signInAllowed asks the organization's SignInPolicy whether the active
@@ -388,8 +401,9 @@ func (s *Service) validTOTP(secret, code string) (int64, bool) {
 	return 0, false
 }
 
-// startSession creates a session for staff member id.
-func (s *Service) startSession(ctx context.Context, id int64, method, client string) (Session, error) {
+// startSession creates a session for staff member id; reason goes to the
+// audit's sign-in row (e.g. a recovery code was used).
+func (s *Service) startSession(ctx context.Context, id int64, method, client, reason string) (Session, error) {
 	st, err := loadActiveStaff(ctx, s.pool, id, "")
 	if err != nil {
 		return Session{}, err
@@ -401,7 +415,7 @@ func (s *Service) startSession(ctx context.Context, id int64, method, client str
 			VALUES ($1, $2, $3, $4, $4, $5, $6)`, tokenHash(sess.Token), id, method, now, sess.ExpiresAt, client); err != nil {
 			return fmt.Errorf("creating session: %w", err)
 		}
-		return s.audit(ctx, tx, "signin", method, id, st.Email, client, "")
+		return s.audit(ctx, tx, "signin", method, id, st.Email, client, reason)
 	})
 	if err != nil {
 		return Session{}, err
@@ -432,7 +446,7 @@ func (s *Service) SignInOIDC(ctx context.Context, email, client string) (Session
 	} else if !ok {
 		return Session{}, s.fail(ctx, MethodOIDC, st.ID, email, client, reason, ErrSecondFactorRequired)
 	}
-	return s.startSession(ctx, st.ID, MethodOIDC, client)
+	return s.startSession(ctx, st.ID, MethodOIDC, client, "")
 }
 
 // RequestSignInLink mails a one-time sign-in link to the registered
@@ -539,7 +553,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token, client string) (Ses
 		// changed; it is used up all the same.
 		return Session{}, s.fail(ctx, MethodLink, staffID, "", client, reason, ErrSecondFactorRequired)
 	}
-	sess, err := s.startSession(ctx, staffID, MethodLink, client)
+	sess, err := s.startSession(ctx, staffID, MethodLink, client, "")
 	if errors.Is(err, ErrNotFound) {
 		return Session{}, s.fail(ctx, MethodLink, staffID, "", client, "staff member deactivated", ErrSignInFailed)
 	}

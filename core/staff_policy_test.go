@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 	"github.com/tramita/tramita/core"
@@ -176,5 +177,76 @@ func TestSignInPasswordTOTPRequired(t *testing.T) {
 	}
 	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'signin_link'`).Scan(&links); err != nil || links != 2 {
 		t.Errorf("staff member's link under the default policy: %d %v", links, err)
+	}
+}
+
+// TestRecoveryCodes: ten distinct one-time codes, stored hashed; with the
+// password, one signs in in place of the TOTP code (with or without the
+// hyphen, any case) once, audited with how many are left; a new TOTP
+// secret voids them, and new codes replace old ones.
+func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: fixedNow}
+	svc := newServiceClock(t, c)
+	ctx := context.Background()
+	const pw = "correct horse battery"
+	if err := svc.SetStaffPassword(ctx, ana, pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.NewRecoveryCodes(ctx, "ninguem@example.org"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("unknown staff: %v", err)
+	}
+	if _, err := svc.SetStaffTOTP(ctx, ana); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := svc.NewRecoveryCodes(ctx, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, code := range codes {
+		if len(code) != 11 || code[5] != '-' || seen[code] {
+			t.Errorf("code %q", code)
+		}
+		seen[code] = true
+	}
+	if len(codes) != core.RecoveryCodes {
+		t.Fatalf("%d codes", len(codes))
+	}
+	var stored int
+	if err := svc.Pool().QueryRow(ctx, `SELECT count(*) FROM staff_recovery_codes WHERE code_hash LIKE '$argon2id$%' AND code_hash NOT LIKE '%' || $1 || '%'`,
+		strings.ReplaceAll(codes[0], "-", "")).Scan(&stored); err != nil || stored != core.RecoveryCodes {
+		t.Errorf("stored hashed: %d %v", stored, err)
+	}
+	typed := strings.ToUpper(strings.ReplaceAll(codes[3], "-", " "))
+	sess, err := svc.SignInPassword(ctx, core.SignIn{Email: ana, Password: pw, Code: typed})
+	if err != nil || sess.Method != core.MethodPasswordTOTP {
+		t.Fatalf("recovery code: %v %v", sess.Method, err)
+	}
+	if _, err := svc.SignInPassword(ctx, core.SignIn{Email: ana, Password: pw, Code: codes[3]}); !errors.Is(err, core.ErrSignInFailed) {
+		t.Errorf("recovery code used twice: %v", err)
+	}
+	if _, err := svc.SignInPassword(ctx, core.SignIn{Email: ana, Password: "wrong", Code: codes[4]}); !errors.Is(err, core.ErrSignInFailed) {
+		t.Errorf("recovery code without the password: %v", err)
+	}
+	var reason string
+	if err := svc.Pool().QueryRow(ctx, `SELECT reason FROM staff_signin_audit WHERE event = 'signin'`).Scan(&reason); err != nil ||
+		reason != "recovery code used, 9 left" {
+		t.Errorf("audit: %q %v", reason, err)
+	}
+	// New codes replace the old; a new secret voids them.
+	fresh, err := svc.NewRecoveryCodes(ctx, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SignInPassword(ctx, core.SignIn{Email: ana, Password: pw, Code: codes[5]}); !errors.Is(err, core.ErrSignInFailed) {
+		t.Errorf("an old code after new ones: %v", err)
+	}
+	if _, err := svc.SetStaffTOTP(ctx, ana); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Hour) // out of the throttle window
+	if _, err := svc.SignInPassword(ctx, core.SignIn{Email: ana, Password: pw, Code: fresh[0]}); !errors.Is(err, core.ErrSignInFailed) {
+		t.Errorf("a code after a new TOTP secret: %v", err)
 	}
 }

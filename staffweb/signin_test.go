@@ -306,3 +306,28 @@ func TestSignOutEverywhere(t *testing.T) {
 		t.Errorf("audit: %d %v", n, err)
 	}
 }
+
+// TestSignInWithRecoveryCode: the codigo field takes a recovery code in
+// place of the authenticator's code, once.
+func TestSignInWithRecoveryCode(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	if _, err := s.svc.SetStaffTOTP(context.Background(), ana); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := s.svc.NewRecoveryCodes(context.Background(), ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	if p := b.get("/gestao/entrar"); !strings.Contains(p.Body, "ou um código de recuperação") {
+		t.Errorf("entrar does not mention recovery codes")
+	}
+	if p := b.post("/gestao/entrar", url.Values{"email": {ana}, "senha": {pass}, "codigo": {codes[0]}}); p.Status != http.StatusSeeOther || b.cookie == "" {
+		t.Fatalf("recovery code: %d %s", p.Status, p.Body)
+	}
+	b2 := s.browser(t)
+	if p := b2.post("/gestao/entrar", url.Values{"email": {ana}, "senha": {pass}, "codigo": {codes[0]}}); p.Status != http.StatusUnauthorized || b2.cookie != "" {
+		t.Errorf("recovery code again: %d", p.Status)
+	}
+}

@@ -69,6 +69,16 @@ func cmdStaff(ctx context.Context, e env, args []string, stdin io.Reader, stdout
 		return err
 	}
 	fmt.Fprintln(stdout, key.URL())
+	codes, err := svc.NewRecoveryCodes(ctx, email)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "Códigos de recuperação: cada um vale uma vez no lugar do código do aplicativo; guarde-os longe do telefone, "+
+		"não serão mostrados de novo. / Recovery codes: each works once instead of the app's code; keep them away from the phone, "+
+		"they will not be shown again.")
+	for _, c := range codes {
+		fmt.Fprintln(stdout, c)
+	}
 	if pngFile != "" {
 		img, err := key.Image(256, 256)
 		if err != nil {

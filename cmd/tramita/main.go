@@ -41,7 +41,8 @@ Uso / usage:
   tramita failed list [--json]        mensagens em quarentena / quarantined messages
   tramita failed retry ID             reprocessa uma mensagem / replay a quarantined message
   tramita staff password EMAIL        senha da página de trâmites (lida da entrada) / staff site password (stdin)
-  tramita staff totp EMAIL [--png F]  novo código TOTP: URI otpauth e QR / new TOTP secret: otpauth URI and QR code
+  tramita staff totp EMAIL [--png F]  novo código TOTP: URI otpauth, 10 códigos de recuperação e QR /
+                                      new TOTP secret: otpauth URI, 10 recovery codes and QR code
   tramita serve [--migrate]           tudo o que estiver configurado / everything configured:
                                       web, IMAP (TRAMITA_IMAP_URL), LMTP (TRAMITA_LMTP_LISTEN),
                                       SMTP (TRAMITA_SMTP_URL), lembretes / reminders

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -421,8 +422,9 @@ func TestCLICheckStaffSignIn(t *testing.T) {
 	if code, _, stderr := cli(t, []byte("uma senha longa o bastante\n"), "staff", "password", "ana.souza@saneamento.example.gov.br"); code != 0 {
 		t.Fatalf("staff password: %s", stderr)
 	}
-	if code, _, stderr := cli(t, nil, "staff", "totp", "ana.souza@saneamento.example.gov.br"); code != 0 {
-		t.Fatalf("staff totp: %s", stderr)
+	code, out, stderr := cli(t, nil, "staff", "totp", "ana.souza@saneamento.example.gov.br")
+	if code != 0 || !strings.Contains(stderr, "Códigos de recuperação") || len(regexp.MustCompile(`(?m)^[a-z2-9]{5}-[a-z2-9]{5}$`).FindAllString(out, -1)) != 10 {
+		t.Fatalf("staff totp: %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, _ = cli(t, nil, "check")
 	if code != 0 || !strings.Contains(out, "ok            staff_signin: password_totp") ||
