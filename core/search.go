@@ -90,7 +90,7 @@ func (s *Service) Search(ctx context.Context, st Staff, q SearchQuery) (ListPage
 		where = append(where, "p.id IN (SELECT protocol_id FROM participants WHERE email = "+v+" OR reply_to = "+v+")")
 	case SearchWords:
 		// One vector per protocol (protocol_search: subject, step texts,
-		// names; migration 018) with one GIN index. Which way is quick
+		// names; migration 019) with one GIN index. Which way is quick
 		// depends on how many protocols have the words, which the planner
 		// can only guess (a rare word is guessed as common as the least
 		// common of its statistics, and it then walks every protocol

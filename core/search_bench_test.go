@@ -16,19 +16,19 @@ import (
 // BenchmarkWriteSearchIndex measures what keeping the word search costs on
 // the write path (BENCHMARKS.md, "Staff site"): openings by mail, and staff
 // notes of about 1 KB (core.Act, a whole web action: raw message, step,
-// notification), each on a fresh schema, with the search as migration 018
+// notification), each on a fresh schema, with the search as migration 019
 // keeps it (triggers and protocol_search) and, in the same run, as before
-// (018's triggers dropped, 009's three GIN expression indexes back). Run
+// (019's triggers dropped, 009's three GIN expression indexes back). Run
 // with -count to alternate the two:
 //
 //	go test ./core -run XXX -bench WriteSearchIndex -benchtime 200x -count 3
 func BenchmarkWriteSearchIndex(b *testing.B) {
 	note := strings.Repeat("Vistoria do ramal e do hidrômetro marcada para a próxima semana; equipe avisada. ", 13)
-	for _, way := range []string{"before-018", "018"} {
+	for _, way := range []string{"before-019", "019"} {
 		setup := func(b *testing.B) *core.Service {
 			pool, _ := testdb.New(b)
 			ctx := context.Background()
-			if way == "before-018" {
+			if way == "before-019" {
 				for _, q := range []string{
 					`DROP TRIGGER steps_search ON steps`, `DROP TRIGGER protocols_search ON protocols`,
 					`DROP TRIGGER participants_search ON participants`, `DROP TRIGGER participants_search_change ON participants`,

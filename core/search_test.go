@@ -12,7 +12,7 @@ import (
 // its subject, by a step added after it was opened, by a requester's name
 // (a changed name is found by the new one only), pages by keyset, and the
 // vector the triggers keep is the one tramita_protocol_search makes from
-// the rows (what migration 018 filled existing protocols with). Busca by
+// the rows (what migration 019 filled existing protocols with). Busca by
 // e-mail finds a requester by the Reply-To they gave.
 func TestSearchWordsOneVectorPerProtocol(t *testing.T) {
 	t.Parallel()

@@ -20,8 +20,8 @@ import (
 // concluded. The search and queue indexes are dropped first and built once
 // at the end, as a bulk load would; the word-search triggers are off during
 // the load and protocol_search is filled at the end in one statement with
-// what tramita_protocol_search (migration 018) computes per protocol. With
-// old, the three per-table GIN indexes the search used before migration 018
+// what tramita_protocol_search (migration 019) computes per protocol. With
+// old, the three per-table GIN indexes the search used before migration 019
 // are built too, to time the previous query in the same run.
 var generateSQL = []string{
 	`SET synchronous_commit = off`,
@@ -96,7 +96,7 @@ var generateSQL = []string{
 }
 
 // oldIndexesSQL are the per-table GIN indexes of the search before
-// migration 018 (009_staff_site.sql), for the -old comparison.
+// migration 019 (009_staff_site.sql), for the -old comparison.
 var oldIndexesSQL = []string{
 	`CREATE INDEX protocols_fts ON protocols USING gin (to_tsvector('tramita_pt', subject))`,
 	`CREATE INDEX steps_fts ON steps USING gin (to_tsvector('tramita_pt', text))`,

@@ -53,7 +53,7 @@ func main() {
 	unitOpen := flag.Int("unit-open", 20_000, "open protocols held by the unit whose Caixa is timed")
 	iters := flag.Int("iterations", 500, "timed calls per scenario")
 	keep := flag.Bool("keep", false, "keep the schema afterwards")
-	old := flag.Bool("old", true, "also time the word search as it was before migration 018 (builds its three GIN indexes)")
+	old := flag.Bool("old", true, "also time the word search as it was before migration 019 (builds its three GIN indexes)")
 	oldIters := flag.Int("old-iterations", 30, "timed calls per scenario of -old (a common word takes seconds at 1 000 000)")
 	flag.Parse()
 	ctx := context.Background()
@@ -174,7 +174,7 @@ func main() {
 				scope, sargs = "p.unit_id = $2", append(sargs, unitID)
 			}
 			sql := oldWordSearch(scope)
-			scenarios = append(scenarios, scenario{"before 018: Busca by a word in " + o.name, func() error {
+			scenarios = append(scenarios, scenario{"before 019: Busca by a word in " + o.name, func() error {
 				r, err := s.Pool.Query(ctx, sql, sargs...)
 				if err != nil {
 					return err
@@ -249,7 +249,7 @@ const (
 		WHERE p.unit_id = $2 AND ps.search @@ websearch_to_tsquery('tramita_pt', $1) ORDER BY p.id DESC LIMIT 51`
 )
 
-// oldWordSearch is core.Search's word query before migration 018 (the
+// oldWordSearch is core.Search's word query before migration 019 (the
 // matches of three GIN indexes gathered, then each looked up), with the
 // same columns.
 func oldWordSearch(scope string) string {
