@@ -13,7 +13,7 @@
 -- re-index its words, and adding a step writes one narrow row.
 
 CREATE TABLE IF NOT EXISTS protocol_search (
-    protocol_id  bigint PRIMARY KEY REFERENCES protocols (id) DEFERRABLE INITIALLY IMMEDIATE,
+    protocol_id  bigint PRIMARY KEY REFERENCES protocols (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     search       tsvector NOT NULL
 );
 CREATE INDEX IF NOT EXISTS protocol_search_gin ON protocol_search USING gin (search);
