@@ -49,6 +49,9 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 	if ok, reason := it.authenticated(st); !ok {
 		return it.unverifiedStaff(ctx, p, st, reason, true)
 	}
+	if p == nil && onlyHelp(parsed) {
+		return it.helpOnly(ctx, st, parsed)
+	}
 	sp, err := it.tx.Begin(ctx) // savepoint: all commands or none
 	if err != nil {
 		return fmt.Errorf("starting commands: %w", err)
@@ -326,4 +329,30 @@ func (it *ingestTx) warnOutsideRecipients(ctx context.Context, p protocolRow, st
 		data["token_expires"] = issued.Add(it.s.cfg.StaffTokenLifetime)
 	}
 	return it.queue(ctx, Notification{Kind: NotifyOutsideRecipients, ProtocolID: p.ID, To: []string{st.Email}, StaffID: st.ID, Data: data})
+}
+
+// onlyHelp reports whether every command of parsed is #ajuda.
+func onlyHelp(parsed ParsedCommands) bool {
+	for _, c := range parsed.Commands {
+		if c.Name != CmdHelp || c.Err != "" {
+			return false
+		}
+	}
+	return len(parsed.Commands) > 0
+}
+
+// helpOnly answers a staff member's #ajuda sent about no protocol (to the
+// service address) with the command table: nothing is opened, and it is
+// not an attempt to open a protocol on someone's behalf that lacks
+// #requerente.
+func (it *ingestTx) helpOnly(ctx context.Context, st *Staff, parsed ParsedCommands) error {
+	var lines []TranscriptLine
+	for _, c := range parsed.Commands {
+		lines = append(lines, TranscriptLine{Line: c.Line, OK: true, Result: "tabela de comandos enviada abaixo"})
+	}
+	it.result.Outcome = OutcomeCommands
+	it.result.Reason = "#ajuda about no protocol: the command table sent"
+	it.result.Transcript = &Transcript{Lines: lines, Applied: true}
+	return it.queue(ctx, Notification{Kind: NotifyCommandResult, To: []string{st.Email}, StaffID: st.ID,
+		Data: map[string]any{"lines": lines, "applied": true, "help": HelpText}})
 }

@@ -440,3 +440,23 @@ func TestMailFromOwnAliasesOpensNothing(t *testing.T) {
 		t.Errorf("%d protocols opened by mail from our own addresses", n)
 	}
 }
+
+// TestHelpAboutNoProtocol: an authenticated staff member's "#ajuda" sent
+// to the service address (no protocol) gets the command table, opens
+// nothing, and is not refused as an opening on someone's behalf without
+// #requerente.
+func TestHelpAboutNoProtocol(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	res := h.ingest(mail("Paula <"+paula+">", service, "Ajuda", "#ajuda", trusted))
+	if res.Outcome != core.OutcomeCommands || res.Protocol != "" || res.Transcript == nil || !res.Transcript.Applied {
+		t.Fatalf("#ajuda: %+v", res)
+	}
+	tr := h.notificationData(core.NotifyCommandResult, paula)
+	if !strings.Contains(fmt.Sprint(tr["help"]), "#encaminhar") || tr["applied"] != true {
+		t.Errorf("#ajuda transcript %v", tr)
+	}
+	if n := h.count(`SELECT count(*) FROM protocols`); n != 0 {
+		t.Errorf("%d protocols opened by #ajuda", n)
+	}
+}
