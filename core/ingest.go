@@ -177,26 +177,13 @@ func (it *ingestTx) duplicate(ctx context.Context, ident []byte) error {
 }
 
 // ackCountSQL counts the acknowledgements sent or to be sent to $1 since
-// $2; held ones (never sent) do not count.
+// $2 (a per-sender cap of Config.AckLimit an hour against mail loops and
+// floods); held ones (never sent) do not count.
 const ackCountSQL = `SELECT count(*) FROM notifications WHERE kind = 'ack' AND to_addrs @> ARRAY[$1] AND created_at > $2 AND status <> 'held'`
-
-// ackLimited reports whether addr already got AckLimit acknowledgements in
-// the hour before now (a per-sender cap against mail loops and floods).
-func (it *ingestTx) ackLimited(ctx context.Context, addr string) (bool, error) {
-	if it.s.cfg.AckLimit < 0 {
-		return false, nil
-	}
-	var n int
-	err := it.tx.QueryRow(ctx, ackCountSQL, addr, it.now.Add(-time.Hour)).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("counting acknowledgements: %w", err)
-	}
-	return n >= it.s.cfg.AckLimit, nil
-}
 
 // noticeLimited reports whether addr already got AckLimit notifications of
 // kind in the hour before now: answers to mail whose sender is not proven
-// (acknowledgements have their own count, ackLimited) are capped per
+// (acknowledgements have their own count, ackCountSQL) are capped per
 // address, so nobody can make the organization mail a third party, or a
 // staff member, once per message they send. A capped notice is logged.
 func (it *ingestTx) noticeLimited(ctx context.Context, kind NotificationKind, addr string) (bool, error) {
