@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/webkit"
+	"golang.org/x/sync/singleflight"
 )
 
 // painelFresh is how long painel figures are served without reading the
@@ -24,10 +26,27 @@ const (
 // painelCache keeps the statistics of the periods asked for lately: the
 // painel is public and the same for everyone, and its query reads every
 // protocol of the period.
+//
+// Reading the figures takes about a second over a million protocols, and
+// anyone can ask for any period: requests for the same period while its
+// figures are being read wait for that one reading (they each read before),
+// and at most painelReaders periods are read at once, so a crowd of
+// requests for distinct periods cannot take every database connection and
+// core.
 type painelCache struct {
 	mu      sync.Mutex
 	entries map[string]painelEntry
+	flight  singleflight.Group
+	once    sync.Once
+	readers chan struct{}
 }
+
+// painelReaders is how many periods' figures are read at once; painelRead
+// bounds one reading.
+const (
+	painelReaders = 2
+	painelRead    = time.Minute
+)
 
 type painelEntry struct {
 	st    core.Statistics
@@ -54,10 +73,30 @@ func (s *server) statistics(r *http.Request, pp PublicPages, from, to time.Time)
 			return e.st, nil
 		}
 	}
-	st, err := pp.Statistics(r.Context(), from, to)
-	if err != nil {
-		return st, err
+	c.once.Do(func() { c.readers = make(chan struct{}, painelReaders) })
+	// One reading per period for everyone waiting; not bound to the first
+	// asker's request, which may go away while others wait.
+	ch := c.flight.DoChan(key, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), painelRead)
+		defer cancel()
+		select {
+		case c.readers <- struct{}{}:
+		case <-ctx.Done():
+			return core.Statistics{}, ctx.Err()
+		}
+		defer func() { <-c.readers }()
+		return pp.Statistics(ctx, from, to)
+	})
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-r.Context().Done():
+		return core.Statistics{}, r.Context().Err()
 	}
+	if res.Err != nil {
+		return core.Statistics{}, res.Err
+	}
+	st := res.Val.(core.Statistics)
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= 64 {
 		c.entries = map[string]painelEntry{}
