@@ -44,7 +44,8 @@ type intake struct {
 	svc          Intake
 	byClient     *webkit.Limiter
 	byEmail      *webkit.Limiter
-	confirmLimit int // 0: no limit
+	uploads      *webkit.Limiter // KiB of kept files per client address a day (Options.UploadQuota)
+	confirmLimit int             // 0: no limit
 	newForm      webkit.FormTokens
 	msgForm      webkit.FormTokens
 	privacyURL   string
@@ -62,10 +63,19 @@ func newIntake(svc Intake, opts Options) *intake {
 	case limit < 0:
 		limit = 0
 	}
+	quota := webkit.RateLimit{Unlimited: true}
+	switch kib := (opts.UploadQuota + 1023) >> 10; {
+	case opts.UploadQuota == 0:
+		kib = 4 * svc.MaxMessageBytes() >> 10
+		fallthrough
+	case kib > 0:
+		quota = webkit.RateLimit{Events: int(kib), Per: 24 * time.Hour, Burst: int(kib)}
+	}
 	return &intake{
 		svc:          svc,
 		byClient:     webkit.NewLimiter(rate),
 		byEmail:      webkit.NewLimiter(rate),
+		uploads:      webkit.NewLimiter(quota),
 		confirmLimit: limit,
 		newForm:      webkit.FormTokens{Keys: svc.Keys(), Purpose: "novo", Now: opts.Now},
 		msgForm:      webkit.FormTokens{Keys: svc.Keys(), Purpose: "mensagem", Now: opts.Now},

@@ -192,6 +192,16 @@ func (s *server) keepFiles(w http.ResponseWriter, r *http.Request, formID string
 	case len(good) == 0:
 		return kept, true
 	}
+	var kib int64
+	for _, g := range good {
+		kib += (int64(len(g.Data)) + 1023) >> 10
+	}
+	if ok, _ := s.intake.uploads.AllowN(s.proxies.ClientKey(r), s.now(), int(kib)); !ok {
+		s.log.Info("form files refused: upload quota of the client address reached", "client", s.proxies.ClientKey(r), "kib", kib)
+		errs.Add(fieldFiles, "Este endereço de rede já enviou muitos arquivos hoje; os novos não foram guardados. "+
+			"Envie o pedido sem eles e mande os arquivos depois, respondendo ao e-mail de confirmação do protocolo.")
+		return kept, true
+	}
 	kept, err = svc.SaveWebUploads(ctx, formID, good)
 	if err != nil {
 		s.unavailable(w, r, err)

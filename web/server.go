@@ -40,6 +40,13 @@ type Options struct {
 	// per hour (TRAMITA_CONFIRM_LIMIT). Default DefaultConfirmLimit; -1 for
 	// no limit.
 	ConfirmLimit int
+	// UploadQuota is how many bytes of files one client address may leave
+	// on the forms (/novo, messages) a day, submitted or not: files of a
+	// form that is never sent are kept for days so they need not be chosen
+	// again, and a script could otherwise fill the database with them
+	// (TRAMITA_UPLOAD_QUOTA_MB). Default 4 × the message size limit
+	// (100 MiB); negative for no quota.
+	UploadQuota int64
 	// PrivacyURL is the organization's privacy page, linked from the form's
 	// LGPD notice (TRAMITA_PRIVACY_URL). Default: no link.
 	PrivacyURL string

@@ -63,6 +63,18 @@ func loadWebConfig() (webConfig, error) {
 		}
 		c.Options.FormRate = l
 	}
+	if v := strings.TrimSpace(os.Getenv("TRAMITA_UPLOAD_QUOTA_MB")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case strings.EqualFold(v, "off"):
+			n = -1
+		case err != nil || n <= 0:
+			return c, fmt.Errorf("%w: TRAMITA_UPLOAD_QUOTA_MB %q: MiB of form files per client address a day, or off", errUsage, v)
+		default:
+			n <<= 20
+		}
+		c.Options.UploadQuota = n
+	}
 	if v := strings.TrimSpace(os.Getenv("TRAMITA_CONFIRM_LIMIT")); v != "" {
 		n, err := strconv.Atoi(v)
 		switch {

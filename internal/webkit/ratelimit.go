@@ -116,6 +116,12 @@ func NewLimiter(l RateLimit) *Limiter {
 // Allow takes one token for key at now; when none is left it says how long
 // until there is one (and takes nothing).
 func (l *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	return l.AllowN(key, now, 1)
+}
+
+// AllowN is Allow for n events at once (e.g. n KiB of a byte budget): all
+// of them are taken, or none. n larger than the burst is never allowed.
+func (l *Limiter) AllowN(key string, now time.Time, n int) (ok bool, retryAfter time.Duration) {
 	if l.off {
 		return true, 0
 	}
@@ -130,7 +136,10 @@ func (l *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Dur
 		l.clients[key] = c
 	}
 	c.seen = now
-	r := c.bucket.ReserveN(now, 1)
+	r := c.bucket.ReserveN(now, n)
+	if !r.OK() {
+		return false, l.idle
+	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d

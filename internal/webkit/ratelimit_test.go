@@ -52,3 +52,18 @@ func TestParseTrustedProxies(t *testing.T) {
 		t.Error("a host name was accepted")
 	}
 }
+
+// TestLimiterAllowN: a budget taken n at a time, all or nothing.
+func TestLimiterAllowN(t *testing.T) {
+	l := webkit.NewLimiter(webkit.RateLimit{Events: 10, Per: 24 * time.Hour, Burst: 10})
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for i, c := range []struct {
+		key  string
+		n    int
+		want bool
+	}{{"a", 5, true}, {"a", 5, true}, {"a", 1, false}, {"b", 11, false}, {"b", 10, true}} {
+		if ok, _ := l.AllowN(c.key, now, c.n); ok != c.want {
+			t.Errorf("%d: AllowN(%s, %d) = %v, want %v", i, c.key, c.n, ok, c.want)
+		}
+	}
+}
