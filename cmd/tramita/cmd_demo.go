@@ -113,12 +113,6 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 	if err != nil {
 		return nil, err
 	}
-	// Ana signs in to the staff site with a password (a manager, so no TOTP
-	// is required) or with a link mailed to her demo mailbox.
-	d.StaffEmail, d.StaffPassword = "ana.souza@saneamento.example.gov.br", demoPassword()+demoPassword()[5:]
-	if err := svc.SetStaffPassword(ctx, d.StaffEmail, d.StaffPassword); err != nil {
-		return nil, err
-	}
 	add := func(role, addr string) {
 		d.Accounts = append(d.Accounts, demoAccount{Role: role, Address: addr, Password: demoPassword()})
 	}
@@ -185,6 +179,19 @@ func startDemo(ctx context.Context, e env, stderr io.Writer) (_ *demo, err error
 		return nil, err
 	}
 	d.services.listener = ln
+	if _, err := d.services.staffListener(); err != nil {
+		d.services.closeListeners()
+		return nil, err
+	}
+	// Ana signs in to the staff site with a password (a manager, so no TOTP
+	// is required) or with a link mailed to her demo mailbox. Set only now
+	// that every listener is open: a second demo that stops on a busy port
+	// leaves the running one's password as it printed it.
+	d.StaffEmail, d.StaffPassword = "ana.souza@saneamento.example.gov.br", demoPassword()+demoPassword()[5:]
+	if err := svc.SetStaffPassword(ctx, d.StaffEmail, d.StaffPassword); err != nil {
+		d.services.closeListeners()
+		return nil, err
+	}
 	// The sample request, sent as the citizen through the demo's SMTP port.
 	raw, err := examples.MailFile("01-vazamento.eml")
 	if err == nil {

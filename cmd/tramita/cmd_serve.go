@@ -127,6 +127,19 @@ func newServices(ctx context.Context, e env, svc *core.Service, log *slog.Logger
 	return s, nil
 }
 
+// closeListeners closes what newServices and staffListener opened, for a
+// start abandoned before run.
+func (s *services) closeListeners() {
+	for _, ln := range []net.Listener{s.listener, s.staffLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if s.lmtp != nil {
+		s.lmtp.Close()
+	}
+}
+
 // run starts everything and waits for ctx; then it stops taking work,
 // lets the message in hand finish, and drains the web server.
 func (s *services) run(ctx context.Context) error {

@@ -257,3 +257,43 @@ func TestDemoAckLimit(t *testing.T) {
 		t.Errorf("with TRAMITA_ACK_LIMIT=3: %d", got)
 	}
 }
+
+// TestDemoBusyPortKeepsPassword: a second demo that stops because a port is
+// taken (the web listener, or the staff site's own) has changed nothing the
+// running demo printed: Ana's password is set only once every listener is
+// open.
+func TestDemoBusyPortKeepsPassword(t *testing.T) {
+	for _, env := range []string{"TRAMITA_LISTEN", "TRAMITA_STAFF_LISTEN"} {
+		t.Run(env, func(t *testing.T) {
+			pool, url := testdb.New(t)
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			t.Setenv("DATABASE_URL", url)
+			t.Setenv("TRAMITA_SECRET", "1:demo-test-secret-long-enough")
+			t.Setenv("TRAMITA_LISTEN", "127.0.0.1:0")
+			t.Setenv("TRAMITA_LOG_LEVEL", "warn")
+			t.Setenv("TRAMITA_IMAP_URL", "")
+			t.Setenv("TRAMITA_SMTP_URL", "")
+			t.Setenv(env, busy.Addr().String())
+			d, err := startDemo(context.Background(), loadEnv(), io.Discard)
+			if err == nil {
+				d.close()
+				t.Fatalf("demo started on a busy %s", env)
+			}
+			if !strings.Contains(err.Error(), env) {
+				t.Errorf("error %q does not name %s", err, env)
+			}
+			var set bool
+			if err := pool.QueryRow(context.Background(), `SELECT password_hash IS NOT NULL FROM staff WHERE email = $1`,
+				"ana.souza@saneamento.example.gov.br").Scan(&set); err != nil {
+				t.Fatal(err)
+			}
+			if set {
+				t.Errorf("busy %s: Ana's password was set by a demo that did not start", env)
+			}
+		})
+	}
+}
