@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tramita/tramita/core"
@@ -119,7 +118,7 @@ func firstNonEmpty(a, b string) string {
 func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtocol {
 	loc := v.Location()
 	out := apiProtocol{
-		Number: v.Number, Level: v.Level, Status: v.Status, StatusLabel: strings.ToLower(v.Status.Label().In(core.LangPtBR)),
+		Number: v.Number, Level: v.Level, Status: v.Status, StatusLabel: v.Status.Label().In(core.LangPtBR),
 		Type: v.TypeName, Unit: v.UnitName, OpenedAt: v.OpenedAt.In(loc), UpdatedAt: v.UpdatedAt.In(loc),
 		Subject: v.Subject, Documents: v.Documents, Steps: make([]apiStep, 0, len(v.Steps)),
 	}

@@ -52,7 +52,7 @@ func TestAPIProtocolShow(t *testing.T) {
 
 	basic := get(t, h, api)
 	b := decodeAPI(t, basic)
-	if b.Level != "basic" || b.Status != "open" || b.StatusLabel != "aberto" || b.Type != "Vazamento" || b.Unit != "Gerência de Operações" ||
+	if b.Level != "basic" || b.Status != "open" || b.StatusLabel != "Aberto" || b.Type != "Vazamento" || b.Unit != "Gerência de Operações" ||
 		b.Subject != "" || b.Documents != nil || len(b.Steps) != 3 || !strings.HasSuffix(b.OpenedAt, "-03:00") {
 		t.Errorf("basic = %+v", b)
 	}
