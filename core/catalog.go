@@ -15,6 +15,7 @@ type ServiceEntry struct {
 	Description   string   `json:"description"`
 	UnitName      string   `json:"unit"`           // the unit that handles it
 	Addresses     []string `json:"addresses"`      // e-mail addresses that open it directly
+	Deadline      string   `json:"deadline"`       // the type's own deadline (org.yaml deadline), e.g. 10du; "" for none
 	LegalDeadline string   `json:"legal_deadline"` // e.g. 30dc; "" for none
 	Extension     string   `json:"extension"`      // e.g. 30dc; "" for none
 	LegalBasis    string   `json:"legal_basis"`
@@ -24,7 +25,7 @@ type ServiceEntry struct {
 // ServiceCatalog returns the active protocol types in the order of the
 // organization file, for the carta de serviços.
 func (s *Service) ServiceCatalog(ctx context.Context) ([]ServiceEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT t.code, t.name, t.description, u.name, t.addresses, coalesce(t.legal_deadline, ''),
+	rows, err := s.pool.Query(ctx, `SELECT t.code, t.name, t.description, u.name, t.addresses, coalesce(t.deadline, ''), coalesce(t.legal_deadline, ''),
 			coalesce(t.extension, ''), t.legal_basis, t.results
 		FROM protocol_types t JOIN units u ON u.id = t.unit_id WHERE t.active ORDER BY t.position, t.id`)
 	if err != nil {
@@ -32,7 +33,7 @@ func (s *Service) ServiceCatalog(ctx context.Context) ([]ServiceEntry, error) {
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ServiceEntry, error) {
 		var e ServiceEntry
-		return e, r.Scan(&e.Code, &e.Name, &e.Description, &e.UnitName, &e.Addresses, &e.LegalDeadline, &e.Extension,
+		return e, r.Scan(&e.Code, &e.Name, &e.Description, &e.UnitName, &e.Addresses, &e.Deadline, &e.LegalDeadline, &e.Extension,
 			&e.LegalBasis, &e.Results)
 	})
 }

@@ -68,6 +68,27 @@ func TestPainelServicosAvaliar(t *testing.T) {
 		}
 	}
 
+	// Each service names its own deadline: the legal one where the type
+	// has it, else the type's own (deadline in org.yaml), never "sem
+	// prazo" for a type that has one; a unit's internal deadline under a
+	// legal one is not the citizen's.
+	service := func(name string) string {
+		for _, sec := range strings.Split(servicos.Body, `<section class="cartao servico"`)[1:] {
+			if strings.Contains(sec, ">"+name+"</h2>") {
+				return sec
+			}
+		}
+		t.Fatalf("servicos lacks the service %q", name)
+		return ""
+	}
+	for name, want := range map[string]string{"Ligação nova": "10 dias úteis", "Vazamento": "48 horas", "Outros": "5 dias úteis",
+		"Ouvidoria — reclamação": "30 dias corridos"} {
+		sec := service(name)
+		if !strings.Contains(sec, want) || strings.Contains(sec, "sem prazo") || strings.Contains(sec, "20 dias corridos") {
+			t.Errorf("servicos, %s: want %q as its deadline:\n%s", name, want, sec)
+		}
+	}
+
 	token := svc.SurveyToken(id)
 	if r := get(t, h, "/avaliar/"+token); r.Status != http.StatusNotFound || !strings.Contains(r.Body, "ainda não foi concluído") {
 		t.Errorf("survey of an open protocol: %d", r.Status)

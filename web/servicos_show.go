@@ -10,7 +10,8 @@ import (
 // serviceView is one service of the carta de serviços.
 type serviceView struct {
 	Code, Name, Description, Unit string
-	Deadline                      string // "30 dias corridos", "" for none
+	Deadline                      string // the legal deadline, "30 dias corridos"; "" for none
+	OwnDeadline                   string // without a legal one, the type's own deadline, "10 dias úteis"; "" for none
 	Extension                     string
 	LegalBasis                    string
 	Addresses                     []string
@@ -47,8 +48,15 @@ func (s *server) servicosShow(w http.ResponseWriter, r *http.Request) {
 	for _, e := range entries {
 		sv := serviceView{Code: strings.ToLower(e.Code), Name: e.Name, Description: e.Description, Unit: e.UnitName,
 			LegalBasis: e.LegalBasis, Addresses: e.Addresses, Results: e.Results}
-		if e.LegalDeadline != "" {
+		switch {
+		case e.LegalDeadline != "":
 			sv.Deadline = core.DescribeDuration(e.LegalDeadline)
+		case e.Deadline != "":
+			// No law sets one: the deadline the body set itself for the
+			// type is the one the citizen can count on (Lei 13.460/2017,
+			// art. 7, § 2º, III). Under a legal deadline the type's own is
+			// the handling unit's internal one, not shown.
+			sv.OwnDeadline = core.DescribeDuration(e.Deadline)
 		}
 		if e.Extension != "" {
 			sv.Extension = core.DescribeDuration(e.Extension)
