@@ -285,6 +285,39 @@ func (b *Browser) Audit(t testing.TB, tab context.Context, name string) {
 	if page, window := Widths(t, tab); page > window {
 		t.Errorf("%s: the page is %d px wide in a %d px window: it scrolls sideways (WCAG 1.4.10 reflow)", name, page, window)
 	}
+	for _, r := range UnhintedScrolls(t, tab) {
+		t.Errorf("%s: %s scrolls sideways with no visible hint (aria-describedby naming a shown text): "+
+			"nothing tells a phone user that columns are hidden", name, r)
+	}
+}
+
+// unhintedScrollsJS lists the elements that scroll sideways now (content
+// wider than the box, overflow-x auto or scroll; form controls aside)
+// without a visible hint: an aria-describedby naming an element that is
+// rendered and has text.
+const unhintedScrollsJS = `[...document.querySelectorAll('body *')].filter(e => {
+	if (['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName)) return false;
+	const o = getComputedStyle(e).overflowX;
+	if ((o !== 'auto' && o !== 'scroll') || e.scrollWidth <= e.clientWidth + 1) return false;
+	const ids = (e.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+	return !ids.some(id => {
+		const h = document.getElementById(id);
+		return h && h.getClientRects().length > 0 && getComputedStyle(h).visibility !== 'hidden' && h.textContent.trim() !== '';
+	});
+}).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).trim().split(/\s+/).join('.') : '') +
+	(e.getAttribute('aria-labelledby') ? ' [' + (document.getElementById(e.getAttribute('aria-labelledby')) || {}).textContent + ']' : ''))`
+
+// UnhintedScrolls returns the elements of tab's page that scroll sideways
+// at its current width (a wide table in an overflow-x box, say) with no
+// visible hint tied to them by aria-describedby. Audit fails on each: on a
+// phone a cut-off table looks complete unless something says it scrolls.
+func UnhintedScrolls(t testing.TB, tab context.Context) []string {
+	t.Helper()
+	out, err := chromedp.Run(tab, chromedp.Evaluate[[]string](unhintedScrollsJS))
+	if err != nil {
+		t.Fatalf("looking for sideways scrolls: %v", err)
+	}
+	return out
 }
 
 // Widths are the width of tab's page (scrollWidth) and of its window, in

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tramita/tramita/internal/browsertest"
@@ -30,6 +31,18 @@ func TestAxeFindsViolations(t *testing.T) {
 		io.WriteString(w, `<!DOCTYPE html><html lang="pt-BR"><head><title>Largo</title><meta name="viewport" content="width=device-width">`+
 			`</head><body><main><p><a href="/x">https://protocolo.example.gov.br/p/230370000012026802303700000120268023037000001202680</a></p></main></body></html>`)
 	})
+	table := `<table><tr>` + strings.Repeat(`<td>coluna larga</td>`, 12) + `</tr></table>`
+	mux.HandleFunc("/scroll", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!DOCTYPE html><html lang="pt-BR"><head><title>Tabela</title><meta name="viewport" content="width=device-width">`+
+			`<link rel="stylesheet" href="/s.css"></head><body><main><h1>Tabela</h1><div id="sem-dica" tabindex="0" role="region" aria-label="a">`+table+`</div>`+
+			`<p id="dica">Deslize para o lado.</p><div id="com-dica" tabindex="0" role="region" aria-label="b" aria-describedby="dica">`+
+			table+`</div><p id="oculta" hidden>Deslize.</p><div id="dica-oculta" tabindex="0" role="region" aria-label="c" `+
+			`aria-describedby="oculta">`+table+`</div></main></body></html>`)
+	})
+	mux.HandleFunc("/s.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		io.WriteString(w, `[role=region] { overflow-x: auto; } td { white-space: nowrap; }`)
+	})
 	srv := httptest.NewServer(webkit.Secure(slog.New(slog.NewTextHandler(io.Discard, nil)), mux))
 	defer srv.Close()
 
@@ -47,6 +60,10 @@ func TestAxeFindsViolations(t *testing.T) {
 	browsertest.Open(t, tab, srv.URL+"/wide")
 	if page, window := browsertest.Widths(t, tab); page <= window {
 		t.Errorf("a page with a long unbroken link: %d px in a %d px window, want wider", page, window)
+	}
+	browsertest.Open(t, tab, srv.URL+"/scroll")
+	if got, want := browsertest.UnhintedScrolls(t, tab), []string{"div#sem-dica", "div#dica-oculta"}; !slices.Equal(got, want) {
+		t.Errorf("sideways scrolls without a visible hint: %q, want %q", got, want)
 	}
 	text := b.Check(t, srv.URL+"/good", "good")
 	if text != "Página Busca" {
