@@ -36,9 +36,14 @@ func (s *server) messageSubmit(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, webkit.ErrFormTooFast):
 		s.log.Info("form refused: submitted too fast", "client", client, "path_kind", "message")
-		s.refuse(w, http.StatusBadRequest, "Envio rápido demais",
-			"O formulário foi enviado segundos depois de aberto, como fazem os programas automáticos, e não foi registrado.",
-			"Volte, confira o texto e envie de novo.")
+		kept, err := in.svc.WebUploads(r.Context(), tok.ID)
+		if err != nil {
+			s.unavailable(w, r, err)
+			return
+		}
+		m.Kept = keptFiles(kept)
+		m.Token, m.Notice = webkit.Field(r, fieldToken), tooFastNotice
+		s.renderMessage(w, r, http.StatusUnprocessableEntity, m)
 		return
 	case err != nil:
 		m.Token = in.msgForm.Issue()
@@ -58,9 +63,7 @@ func (s *server) messageSubmit(w http.ResponseWriter, r *http.Request) {
 		m.Errs.Add(fieldText, "Texto longo demais: no máximo 20000 caracteres.")
 	}
 	if m.Errs.Len() > 0 {
-		for _, k := range kept {
-			m.Kept = append(m.Kept, keptFile{ID: k.ID, Name: k.Filename, Size: sizeText(k.Size)})
-		}
+		m.Kept = keptFiles(kept)
 		s.renderMessage(w, r, http.StatusUnprocessableEntity, m)
 		return
 	}

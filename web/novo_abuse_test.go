@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
@@ -25,11 +27,17 @@ func TestNovoAntiAbuse(t *testing.T) {
 		t.Errorf("honeypot: %d\n%s", res.Status, res.Body)
 	}
 
+	// Too fast: refused, but a person who is simply quick gets the form
+	// back with what they typed (and the same token, good from 3 s on),
+	// never a dead end that loses the data.
 	res := get(t, e.h, "/novo")
 	fast := validForm(tokenRe.FindStringSubmatch(res.Body)[1])
 	e.clk.Add(2 * time.Second)
-	if res := e.post(t, "/novo", fast, nil, ""); res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "Envio rápido demais") {
-		t.Errorf("too fast: %d\n%s", res.Status, res.Body)
+	res = e.post(t, "/novo", fast, nil, "")
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Envio rápido demais") ||
+		!strings.Contains(res.Body, `value="Joana Cidadã"`) || !strings.Contains(res.Body, `value="Condomínio Flores"`) ||
+		!strings.Contains(res.Body, "desde ontem.</textarea>") || tokenRe.FindStringSubmatch(res.Body)[1] != fast.Get("form") {
+		t.Errorf("too fast: %d (want the form again, values and token kept)\n%s", res.Status, res.Body)
 	}
 
 	old := validForm(e.formToken(t, "/novo"))
@@ -133,4 +141,30 @@ func TestNovoLimits(t *testing.T) {
 			t.Errorf("an hour later: %d", res.Status)
 		}
 	})
+}
+
+// TestMessageTooFast: the "Enviar mensagem" form posted under 3 s is not
+// recorded, and comes back with the text typed.
+func TestMessageTooFast(t *testing.T) {
+	t.Parallel()
+	e := newIntakeEnv(t, web.Options{})
+	ctx := context.Background()
+	res, err := e.svc.Ingest(ctx, inbound(1, core.Address{Name: "Maria", Email: "maria@example.org"}, "vazamento@saneamento.example.gov.br",
+		"Vazamento", "Texto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := core.ParseNumber(res.Protocol)
+	v, _ := e.svc.Show(ctx, n)
+	page := get(t, e.h, "/p/"+n.Digits()+"/mensagem?k="+v.AccessKey)
+	tok := tokenRe.FindStringSubmatch(page.Body)[1]
+	e.clk.Add(time.Second)
+	r := e.post(t, "/p/"+n.Digits()+"/mensagem", url.Values{"form": {tok}, "k": {v.AccessKey}, "texto": {"Segue a leitura: 1234 m³."}}, nil, "")
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Envio rápido demais") ||
+		!strings.Contains(r.Body, "Segue a leitura: 1234 m³.</textarea>") || tokenRe.FindStringSubmatch(r.Body)[1] != tok {
+		t.Errorf("too fast: %d (want the form again, text and token kept)\n%s", r.Status, r.Body)
+	}
+	if v, _ := e.svc.Show(ctx, n); len(v.Steps) != 1 {
+		t.Errorf("%d steps: a too-fast message was recorded", len(v.Steps))
+	}
 }

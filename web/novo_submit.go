@@ -36,10 +36,18 @@ func (s *server) novoSubmit(w http.ResponseWriter, r *http.Request) {
 	tok, err := in.newForm.Check(webkit.Field(r, fieldToken))
 	switch {
 	case errors.Is(err, webkit.ErrFormTooFast):
+		// Nothing stored (no files either), but the form comes back with
+		// what was typed and the same token, good from 3 s after the GET:
+		// a quick person loses nothing, a program gains nothing.
 		s.log.Info("form refused: submitted too fast", "client", client, "path", r.URL.Path, "error", err)
-		s.refuse(w, http.StatusBadRequest, "Envio rápido demais",
-			"O formulário foi enviado segundos depois de aberto, como fazem os programas automáticos, e não foi registrado.",
-			"Volte, confira os dados e envie de novo.")
+		kept, err := in.svc.WebUploads(r.Context(), tok.ID)
+		if err != nil {
+			s.unavailable(w, r, err)
+			return
+		}
+		v := s.newNovoView(types, input, &webkit.FieldErrors{}, webkit.Field(r, fieldToken), kept)
+		v.Notice = tooFastNotice
+		s.renderNovo(w, r, http.StatusUnprocessableEntity, v)
 		return
 	case err != nil:
 		s.log.Info("form token refused", "client", client, "error", err)
@@ -91,6 +99,11 @@ func (s *server) novoSubmit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "novo_enviado", &page{Title: "Confirme pelo e-mail", OrgName: s.orgName(r.Context()),
 		Sent: &sentView{Email: maskEmail(req.Email), Again: res.Existing}})
 }
+
+// tooFastNotice heads a form given back because it was posted sooner after
+// it was opened than a person can fill it in.
+const tooFastNotice = "Envio rápido demais: o formulário foi enviado segundos depois de aberto, como fazem os programas " +
+	"automáticos, e não foi registrado. Confira os dados (os arquivos, se havia, precisam ser escolhidos de novo) e envie outra vez."
 
 // acceptForm applies what every public form post passes first: the
 // per-client limit, the body size and the honeypot. It returns the

@@ -50,9 +50,7 @@ func (s *server) newNovoView(types []core.WebType, in novoInput, errs *webkit.Fi
 	v := &novoView{Types: types, In: in, Errs: errs, Token: token, PrivacyURL: s.intake.privacyURL}
 	files, size := fileLimits(findType(types, in.Type))
 	v.MaxFiles, v.MaxFile = files, sizeText(size)
-	for _, k := range kept {
-		v.Kept = append(v.Kept, keptFile{ID: k.ID, Name: k.Filename, Size: sizeText(k.Size)})
-	}
+	v.Kept = keptFiles(kept)
 	var acc, docs []string
 	for _, t := range types {
 		if t.AccountLabel != "" {
@@ -64,6 +62,15 @@ func (s *server) newNovoView(types []core.WebType, in novoInput, errs *webkit.Fi
 	}
 	v.Accounts, v.DocTypes = strings.Join(acc, "; "), strings.Join(docs, ", ")
 	return v
+}
+
+// keptFiles lists the files a form keeps across posts, as the form shows them.
+func keptFiles(kept []core.WebUpload) []keptFile {
+	var out []keptFile
+	for _, k := range kept {
+		out = append(out, keptFile{ID: k.ID, Name: k.Filename, Size: sizeText(k.Size)})
+	}
+	return out
 }
 
 // sizeText writes a byte count as people read it: "10 MB", "350 KB".
