@@ -47,15 +47,19 @@ func TestNovoBrowser(t *testing.T) {
 			browsertest.SetFiles("#anexos", photo),
 			chromedp.SendKeys(chromedp.ID("nome"), "Joana Cidadã"),
 			chromedp.SendKeys(chromedp.ID("documento"), "12.ABC.345/01DE-35"),
+			// The other requester typed, the box not ticked: asked, not dropped.
+			chromedp.SendKeys(chromedp.ID("outro_nome"), "Condomínio Flores"),
 		)
 		e.clk.Add(5 * time.Second)
 		submit(t, tab, "button[type=submit]")
-		if text := browsertest.Text(t, tab); !strings.Contains(text, "Informe o e-mail") || !strings.Contains(text, "Remover vazamento.png") {
+		if text := browsertest.Text(t, tab); !strings.Contains(text, "Informe o e-mail") || !strings.Contains(text, "Remover vazamento.png") ||
+			!strings.Contains(text, "Você preencheu dados de outra pessoa") {
 			t.Fatalf("%s: no field error or kept file after a submit without e-mail:\n%s", size.Name, text)
 		}
 		b.Audit(t, tab, "novo with errors ("+size.Name+")")
 		b.Screenshot(t, tab, "novo-erros-"+size.Name)
-		browsertest.Do(t, tab, "typing the e-mail", chromedp.SendKeys(chromedp.ID("email"), email))
+		browsertest.Do(t, tab, "typing the e-mail, ticking the other requester", chromedp.SendKeys(chromedp.ID("email"), email),
+			chromedp.Click(chromedp.ID("outro")))
 		submit(t, tab, "button[type=submit]")
 		if text := browsertest.Text(t, tab); !strings.Contains(text, "Confirme o pedido pelo seu e-mail") {
 			t.Fatalf("%s: after submit:\n%s", size.Name, text)

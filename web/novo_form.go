@@ -115,9 +115,14 @@ func (in *novoInput) validate(types []core.WebType, errs *webkit.FieldErrors) (*
 	docRequired := ty != nil && ty.DocumentRequired
 	req := checkPerson(errs, "", in.Requester, true, docRequired)
 	var other *core.Person
-	if in.Other {
+	switch {
+	case in.Other:
 		o := checkPerson(errs, otherPrefix, in.OtherPerson, false, false)
 		other = &o
+	case in.OtherPerson != personInput{}:
+		// Typed but not ticked: ask, rather than drop what was typed or
+		// guess whose request it is.
+		errs.Add(fieldOther, "Você preencheu dados de outra pessoa: marque esta opção se o pedido é em nome dela, ou apague esses dados.")
 	}
 	return ty, req, other
 }

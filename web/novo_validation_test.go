@@ -44,6 +44,7 @@ func TestNovoValidation(t *testing.T) {
 		{"other without a name", func(f url.Values) { f.Set("outro_nome", "") }, nil, "outro_nome", "Informe o nome"},
 		{"other bad document", func(f url.Values) { f.Set("outro_documento", "11.111.111/1111-11") }, nil, "outro_documento", "CPF ou CNPJ inválido"},
 		{"other bad e-mail", func(f url.Values) { f.Set("outro_email", "sindico@") }, nil, "outro_email", "E-mail inválido"},
+		{"other filled in, box not ticked", func(f url.Values) { f.Del("outro") }, nil, "outro", "Você preencheu dados de outra pessoa"},
 		{"file type not accepted", nil, []upload{{"foto.pdf", []byte("<html><script>alert(1)</script></html>")}}, "anexos",
 			"não é de um tipo aceito"},
 		{"file too large for the type", func(f url.Values) { f.Set("tipo", "LIGACAO") }, []upload{{"grande.pdf", append(pdfBytes, bytes.Repeat([]byte{' '}, 3000)...)}},
@@ -130,5 +131,37 @@ func TestNovoKeepsFiles(t *testing.T) {
 	}
 	if n := count(t, e.svc, `SELECT count(*) FROM attachments WHERE filename = 'laudo.pdf'`); n != 1 {
 		t.Error("laudo.pdf missing")
+	}
+}
+
+// TestNovoOtherRequesterLabels: the labels say what validation asks. The
+// requester's name is required; the other requester's only when the box
+// "em nome de outra pessoa" is ticked, and the label says so; with the box
+// unticked and the block empty the form passes.
+func TestNovoOtherRequesterLabels(t *testing.T) {
+	t.Parallel()
+	e := newIntakeEnv(t, web.Options{})
+	page := get(t, e.h, "/novo").Body
+	label := func(id string) string {
+		m := regexp.MustCompile(`(?s)<label for="` + id + `">(.*?)</label>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no label for %s", id)
+		}
+		return m[1]
+	}
+	if l := label("nome"); !strings.Contains(l, "(obrigatório)") {
+		t.Errorf("nome: %q, want (obrigatório)", l)
+	}
+	if l := label("outro_nome"); strings.Contains(l, "(obrigatório)") || !strings.Contains(l, "obrigatório se") {
+		t.Errorf("outro_nome: %q, want required only when the box is ticked", l)
+	}
+	f := validForm(e.formToken(t, "/novo"))
+	for k := range f {
+		if strings.HasPrefix(k, "outro") {
+			f.Del(k)
+		}
+	}
+	if res := e.post(t, "/novo", f, nil, ""); res.Status != http.StatusOK {
+		t.Errorf("no other requester: %d\n%s", res.Status, res.Body)
 	}
 }
