@@ -60,6 +60,7 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 	r := &commandRun{it: it, tx: sp, staff: *st, cal: NewCalendar(it.org), parsed: parsed}
 	saved := it.result.Notifications
 	var opened *openedOnBehalf
+	noteStep := 0 // the note keeping a refused message's text
 	if p == nil {
 		opened, err = r.openOnBehalf(ctx)
 		if err != nil {
@@ -101,8 +102,12 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 		// The text and files of the attempt are not lost: they become a
 		// private note on the protocol (DESIGN.md: nothing lost).
 		if p != nil && (strings.TrimSpace(parsed.Dispatch) != "" || len(it.in.Attachments) > 0) {
-			if _, err := it.addStep(ctx, *p, stepSpec{kind: StepNote, visibility: Private, staffID: st.ID, fromUnit: p.UnitID}); err != nil {
+			id, err := it.addStep(ctx, *p, stepSpec{kind: StepNote, visibility: Private, staffID: st.ID, fromUnit: p.UnitID})
+			if err != nil {
 				return err
+			}
+			if err := it.tx.QueryRow(ctx, `SELECT n FROM steps WHERE id = $1`, id).Scan(&noteStep); err != nil {
+				return fmt.Errorf("reading the note's step: %w", err)
 			}
 			r.lines = append(r.lines, TranscriptLine{Line: "(texto da mensagem)", OK: true,
 				Result: "guardado como nota interna do protocolo " + p.Number + ", com os comandos como escritos"})
@@ -118,7 +123,7 @@ func (it *ingestTx) staffCommands(ctx context.Context, p *protocolRow, st *Staff
 	if p != nil {
 		protocolID = p.ID
 	}
-	it.result.Transcript = &Transcript{Lines: r.lines, Applied: !r.failed}
+	it.result.Transcript = &Transcript{Lines: r.lines, Applied: !r.failed, NoteStep: noteStep}
 	if opened != nil {
 		protocolID = opened.id
 		data["number"], data["access_key"] = opened.number, opened.accessKey

@@ -158,4 +158,8 @@ type Transcript struct {
 	Applied   bool   // all lines applied; false: none was
 	Number    string // a protocol opened on someone's behalf: its number
 	AccessKey string // and its access key
+	// NoteStep is the step (its n on the protocol) of the private note
+	// that keeps the text and files of a refused message; 0 when none was
+	// written (applied, or nothing but commands).
+	NoteStep int
 }

@@ -2,6 +2,7 @@ package staffweb_test
 
 import (
 	"context"
+	"html"
 	"github.com/tramita/tramita/internal/showtest"
 	"net/http"
 	"net/url"
@@ -208,3 +209,51 @@ func TestReceiptAndBalcao(t *testing.T) {
 
 // numberInPage finds a protocol number on a page.
 var numberInPage = regexp.MustCompile(`23037\.\d{6}/\d{4}-\d{2}`)
+
+// TestRefusedActionIsNotRecordedTwice: a refused action's text is kept as a
+// private note of the attempt (as for a mail reply); the form then comes
+// back with the commands to correct, the despacho empty and a link to the
+// note, so sending the corrected form as it came back records the text
+// once, not once in the note and again in the dispatch.
+func TestRefusedActionIsNotRecordedTwice(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	n := s.open(t, 0, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	b := s.browser(t)
+	b.signIn(ana)
+	const dispatch = "Favor verificar o hidrômetro."
+	p := b.post("/gestao/p/"+n.Digits(), url.Values{"comandos": {"#encaminhar GOPE\n#prazo amanhã cedo"}, "despacho": {dispatch}, "chave": {"k1"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("refused: %d", p.Status)
+	}
+	field := func(body, name string) string {
+		m := regexp.MustCompile(`<textarea id="` + name + `" name="` + name + `"[^>]*>([^<]*)</textarea>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no textarea %s", name)
+		}
+		return html.UnescapeString(m[1])
+	}
+	commands, again := field(p.Body, "comandos"), field(p.Body, "despacho")
+	if !strings.Contains(commands, "#prazo amanhã cedo") {
+		t.Errorf("the commands to correct were not given back: %q", commands)
+	}
+	if again != "" {
+		t.Errorf("the despacho was offered again (%q) though it is kept in the note", again)
+	}
+	if !strings.Contains(p.Body, `href="#passo-2"`) || !strings.Contains(p.Body, `id="passo-2"`) {
+		t.Error("no link from the refusal to the note that keeps the text")
+	}
+	p = b.post("/gestao/p/"+n.Digits(), url.Values{"comandos": {strings.Replace(commands, "amanhã cedo", "5du", 1)}, "despacho": {again},
+		"chave": {"k2"}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("corrected: %d", p.Status)
+	}
+	v, _ := s.svc.Show(context.Background(), n)
+	times := 0
+	for _, st := range v.Steps {
+		times += strings.Count(st.Text, dispatch)
+	}
+	if times != 1 || v.Unit != "GOPE" {
+		t.Errorf("the text is on the protocol %d times (want 1); unit %s", times, v.Unit)
+	}
+}

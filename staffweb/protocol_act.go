@@ -104,7 +104,9 @@ func (s *server) files(r *http.Request) ([]core.InboundAttachment, error) {
 // protocolAct is POST /gestao/p/{number} (comandos, the structured
 // controls, despacho, anexos, chave): it runs the commands through
 // core.Service.Act — the same application as a mail reply, all or nothing
-// — and shows the transcript on the page (422 when refused, the form kept).
+// — and shows the transcript on the page (422 when refused: the commands
+// kept to be corrected; a dispatch, kept by core as the note of the
+// attempt, is linked instead of offered again).
 func (s *server) protocolAct(w http.ResponseWriter, r *http.Request) {
 	n, ok := s.number(w, r)
 	if !ok {
@@ -139,6 +141,13 @@ func (s *server) protocolAct(w http.ResponseWriter, r *http.Request) {
 	case res.Transcript == nil:
 		s.protocolPage(w, r, n, http.StatusOK, &core.Transcript{Applied: true}, actionForm{}, "")
 	case !res.Transcript.Applied:
+		if res.Transcript.NoteStep > 0 {
+			// The text is on the protocol now, as the note of the attempt
+			// (the issue-18 rule, every door): offering it again would
+			// record it twice once the commands are corrected. The
+			// commands come back to be corrected; the page links the note.
+			f.Dispatch = ""
+		}
 		s.protocolPage(w, r, n, http.StatusUnprocessableEntity, res.Transcript, f, "")
 	default:
 		s.protocolPage(w, r, n, http.StatusOK, res.Transcript, actionForm{}, "")
