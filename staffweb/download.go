@@ -2,7 +2,6 @@ package staffweb
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,19 +29,7 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	download(w, core.SafeFilename(f.Filename), "application/octet-stream", f.Content)
-}
-
-// download sends content as an attachment that the browser never renders.
-func download(w http.ResponseWriter, filename, contentType string, content []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
-	h.Set("Content-Security-Policy", webkit.ContentSecurityPolicy+"; sandbox")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(content)))
-	_, _ = w.Write(content)
+	webkit.Download(w, f.Filename, "application/octet-stream", f.Content)
 }
 
 func (s *server) rawMessage(w http.ResponseWriter, r *http.Request) ([]byte, string, int, bool) {
@@ -72,7 +59,7 @@ func (s *server) messageDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := fmt.Sprintf("protocolo-%s-tramite-%d.eml", strings.NewReplacer(".", "", "/", "-").Replace(number), step)
-	download(w, name, "message/rfc822", raw)
+	webkit.Download(w, name, "message/rfc822", raw)
 }
 
 // decodedMessage is a raw message as the "ver mensagem original" page shows it.

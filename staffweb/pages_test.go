@@ -2,8 +2,8 @@ package staffweb_test
 
 import (
 	"context"
-	"html"
 	"github.com/tramita/tramita/internal/showtest"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -255,5 +255,27 @@ func TestRefusedActionIsNotRecordedTwice(t *testing.T) {
 	}
 	if times != 1 || v.Unit != "GOPE" {
 		t.Errorf("the text is on the protocol %d times (want 1); unit %s", times, v.Unit)
+	}
+}
+
+// TestDownloadNameIsSafe: the staff site names a downloaded file as the
+// public site does (webkit.ContentDisposition): a right-to-left override
+// that would show "parecer\u202Efdp.exe" as "parecerexe.pdf" is dropped,
+// with an ASCII fallback and the RFC 8187 UTF-8 name.
+func TestDownloadNameIsSafe(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	n := s.open(t, 0, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	b := s.browser(t)
+	b.signIn(ana)
+	p := b.postFiles("/gestao/p/"+n.Digits(), url.Values{"comandos": {"#nota"}, "despacho": {"parecer"}},
+		map[string]string{"parecer\u202Efdp.exe": "conteúdo"})
+	file := regexp.MustCompile(`/gestao/p/\d+/anexos/\d+`).FindString(p.Body)
+	if file == "" {
+		t.Fatalf("no file link: %d", p.Status)
+	}
+	d := b.get(file)
+	if got, want := d.Header.Get("Content-Disposition"), `attachment; filename="parecerfdp.exe"; filename*=UTF-8''parecerfdp.exe`; got != want {
+		t.Errorf("Content-Disposition %q, want %q", got, want)
 	}
 }

@@ -138,7 +138,7 @@ func (s *server) apiView(v core.PublicView, n core.Number, key string) apiProtoc
 			as.Label = "Trâmite interno"
 		}
 		for _, f := range st.Files {
-			af := apiFile{ID: f.ID, Filename: displayName(f.Filename), ContentType: f.ContentType, Size: f.Size, Inline: f.Inline}
+			af := apiFile{ID: f.ID, Filename: core.SafeFilename(f.Filename), ContentType: f.ContentType, Size: f.Size, Inline: f.Inline}
 			if v.KeyOK {
 				af.URL = attachmentURL(n, f.ID, key)
 			}

@@ -39,13 +39,7 @@ func (s *server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", safeContentType(c.ContentType))
-	h.Set("Content-Disposition", contentDisposition(c.Filename))
-	h.Set("Content-Length", strconv.Itoa(len(c.Content)))
-	h.Set("Content-Security-Policy", webkit.ContentSecurityPolicy+"; sandbox")
-	h.Set("Cache-Control", "private, no-store")
-	_, _ = w.Write(c.Content)
+	webkit.Download(w, c.Filename, safeContentType(c.ContentType), c.Content)
 }
 
 // fileUnavailable is the one answer to a download refused for any reason
@@ -96,41 +90,4 @@ func isToken(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// contentDisposition is "attachment" with the file name twice (RFC 6266):
-// filename= an ASCII fallback, filename*= the UTF-8 name percent-encoded
-// (RFC 8187). Path separators, quotes and control characters never pass.
-func contentDisposition(name string) string {
-	name = displayName(strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name))
-	var ascii, enc strings.Builder
-	for _, r := range name {
-		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' && r != '%' {
-			ascii.WriteRune(r)
-		} else {
-			ascii.WriteByte('_')
-		}
-	}
-	for _, b := range []byte(name) {
-		if isAttrChar(b) {
-			enc.WriteByte(b)
-		} else {
-			enc.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(b)|0x100, 16)[1:]))
-		}
-	}
-	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + enc.String()
-}
-
-// isAttrChar reports whether b may appear unencoded in an RFC 8187 value.
-func isAttrChar(b byte) bool {
-	switch {
-	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$&+-.^_`|~", b) >= 0
 }

@@ -164,7 +164,7 @@ func (s *server) stepBody(st core.PublicStep, fileURL func(int64) string) (templ
 	var inText []placed
 	nonce := ""
 	for _, f := range st.Files {
-		fv := fileView{Name: displayName(f.Filename), URL: fileURL(f.ID), Size: webkit.FormatSize(f.Size)}
+		fv := fileView{Name: core.SafeFilename(f.Filename), URL: fileURL(f.ID), Size: webkit.FormatSize(f.Size)}
 		if !f.Inline || !inlineImageTypes[strings.ToLower(f.ContentType)] {
 			files = append(files, fv)
 			continue
@@ -241,12 +241,6 @@ func randomToken() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b))
-}
-
-// displayName is a file name fit to show: core.SafeFilename (control and
-// Unicode format characters, which can disguise an extension, removed).
-func displayName(name string) string {
-	return core.SafeFilename(name)
 }
 
 // attachmentURL is the download address of file id of protocol n with the
