@@ -1,6 +1,7 @@
 package staffweb
 
 import (
+	"crypto/rand"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -29,7 +30,7 @@ func (f newForm) Lines() string {
 
 func (s *server) newPage(w http.ResponseWriter, r *http.Request, status int, f newForm, errs webkit.FieldErrors, tr *core.Transcript) {
 	v := s.base(r, "Novo protocolo")
-	v.Nav, v.Key, v.Errs, v.Transcript = "novo", newKey(), &errs, tr
+	v.Nav, v.Key, v.Errs, v.Transcript = "novo", rand.Text(), &errs, tr
 	v.Form = actionForm{Type: f.Type}
 	var err error
 	if v.Types, err = s.svc.ActiveTypes(r.Context()); err != nil {

@@ -3,7 +3,6 @@ package staffweb
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,19 +89,13 @@ type oidcFlow struct {
 	Until    time.Time `json:"u"`
 }
 
-func randomString() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // oidcStart is GET /gestao/entrar/oidc: redirect to the issuer.
 func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	if s.oidc == nil {
 		s.notFound(w, r)
 		return
 	}
-	f := oidcFlow{State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(), Until: s.opts.Now().Add(10 * time.Minute)}
+	f := oidcFlow{State: rand.Text(), Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier(), Until: s.opts.Now().Add(10 * time.Minute)}
 	b, _ := json.Marshal(f)
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: s.oidc.cfg.Keys.Seal("staff-oidc", b), Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: 600})

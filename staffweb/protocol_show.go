@@ -1,6 +1,7 @@
 package staffweb
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 
@@ -57,7 +58,7 @@ func (s *server) protocolPage(w http.ResponseWriter, r *http.Request, n core.Num
 		return
 	}
 	v := s.base(r, "Protocolo "+p.Number)
-	v.P, v.Transcript, v.Form, v.Key, v.Notice = &p, tr, f, newKey(), notice
+	v.P, v.Transcript, v.Form, v.Key, v.Notice = &p, tr, f, rand.Text(), notice
 	if v.Units, err = s.svc.ActiveUnits(r.Context()); err != nil {
 		s.failErr(w, r, err)
 		return

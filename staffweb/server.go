@@ -2,8 +2,6 @@ package staffweb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -280,12 +278,6 @@ func (s *server) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-func newKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func (s *server) funcs() template.FuncMap {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"github.com/tramita/tramita/internal/webkit"
 	"html/template"
 	"net/url"
@@ -171,7 +170,7 @@ func (s *server) stepBody(st core.PublicStep, fileURL func(int64) string) (templ
 		}
 		if marker := findMarker(text, f); marker != "" {
 			if nonce == "" {
-				nonce = randomToken()
+				nonce = rand.Text() // A–Z, 2–7: survives Markdown untouched
 			}
 			token := "TRAMITAIMG" + nonce + "X" + strconv.Itoa(len(inText)) + "X"
 			text = strings.Replace(text, marker, token, 1)
@@ -235,12 +234,6 @@ func imageHTML(f fileView) string {
 	}
 	u := template.HTMLEscapeString(f.URL)
 	return `<a href="` + u + `"><img src="` + u + `" alt="` + name + `" loading="lazy"></a>`
-}
-
-func randomToken() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 // attachmentURL is the download address of file id of protocol n with the
