@@ -5,9 +5,11 @@ import (
 	"github.com/tramita/tramita/internal/showtest"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tramita/tramita/core"
@@ -277,5 +279,43 @@ func TestDownloadNameIsSafe(t *testing.T) {
 	d := b.get(file)
 	if got, want := d.Header.Get("Content-Disposition"), `attachment; filename="parecerfdp.exe"; filename*=UTF-8''parecerfdp.exe`; got != want {
 		t.Errorf("Content-Disposition %q, want %q", got, want)
+	}
+}
+
+// countingService counts the staff site's reads of the organization.
+type countingService struct {
+	staffweb.Service
+	orgReads atomic.Int64
+}
+
+func (c *countingService) Organization(ctx context.Context) (core.Organization, error) {
+	c.orgReads.Add(1)
+	return c.Service.Organization(ctx)
+}
+
+// TestPagesShareTheOrganizationCache: a signed-in member's pages take the
+// organization's name and time zone from the cache both sites share
+// (webkit.OrgCache), not from a database read per page.
+func TestPagesShareTheOrganizationCache(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, staffweb.Options{})
+	n := s.open(t, 0, "ligacao@saneamento.example.gov.br", "Ligação", "texto")
+	counted := &countingService{Service: s.svc}
+	h, err := staffweb.NewServer(context.Background(), counted, staffweb.Options{Logger: quietLog, Now: s.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	b := (&site{svc: s.svc, clock: s.clock, srv: srv, spec: s.spec}).browser(t)
+	b.signIn(ana)
+	counted.orgReads.Store(0)
+	for _, path := range []string{"/gestao", "/gestao", "/gestao/busca?q=liga%C3%A7%C3%A3o&de=2026-01-01", "/gestao/p/" + n.Digits()} {
+		if p := b.get(path); p.Status != http.StatusOK || !strings.Contains(p.Body, "Companhia de Saneamento Exemplo") {
+			t.Fatalf("%s: %d", path, p.Status)
+		}
+	}
+	if got := counted.orgReads.Load(); got > 1 {
+		t.Errorf("%d reads of the organization for 4 pages, want at most 1 (the cache's first)", got)
 	}
 }

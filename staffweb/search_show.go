@@ -40,8 +40,7 @@ func (s *server) searchShow(w http.ResponseWriter, r *http.Request) {
 	v.Nav, v.Search, v.Empty = "busca", sv, "Nenhum protocolo encontrado que você possa ver."
 	searched := len(q) > 0
 	sq := core.SearchQuery{Q: sv.Q, TypeCode: sv.Type, UnitCode: sv.Unit, Status: core.Status(sv.Status), After: q.Get("apos")}
-	org, _ := s.svc.Organization(r.Context())
-	loc := org.Location()
+	loc := s.org.Location(r.Context())
 	for _, d := range []struct {
 		in  string
 		out *time.Time

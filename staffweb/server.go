@@ -76,6 +76,7 @@ type server struct {
 	css   *webkit.Stylesheet
 	own   *webkit.Stylesheet
 	oidc  *oidcClient
+	org   *webkit.OrgCache // name and time zone for every page
 }
 
 // NewServer returns the staff site as an http.Handler for paths under
@@ -95,7 +96,7 @@ func NewServer(ctx context.Context, svc Service, opts Options) (http.Handler, er
 		opts.MaxUploadBytes = core.DefaultMaxMessageBytes
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	s := &server{svc: svc, opts: opts, log: opts.Logger}
+	s := &server{svc: svc, opts: opts, log: opts.Logger, org: webkit.NewOrgCache(svc, opts.Now, opts.Logger)}
 	var err error
 	if s.css, err = webkit.LoadStylesheet(templates.Web(), templates.WebStylesheet, "/gestao/static/"); err != nil {
 		return nil, err
@@ -117,7 +118,7 @@ func NewServer(ctx context.Context, svc Service, opts Options) (http.Handler, er
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /gestao/static/{name}", s.staticShow)
+	mux.HandleFunc("GET /gestao/static/{name}", webkit.Stylesheets(s.notFound, s.css, s.own))
 	mux.HandleFunc("GET /gestao/entrar", s.signInShow)
 	mux.HandleFunc("POST /gestao/entrar", s.signInPassword)
 	mux.HandleFunc("POST /gestao/entrar/link", s.signInLinkRequest)
@@ -149,17 +150,6 @@ func (s *server) routes() http.Handler {
 		panic(err) // no trusted origins are added: CrossOrigin cannot fail
 	}
 	return webkit.Secure(s.log, guarded)
-}
-
-func (s *server) staticShow(w http.ResponseWriter, r *http.Request) {
-	switch r.PathValue("name") {
-	case s.css.Name():
-		s.css.ServeHTTP(w, r)
-	case s.own.Name():
-		s.own.ServeHTTP(w, r)
-	default:
-		s.notFound(w, r)
-	}
 }
 
 // view is what every page template gets; each page fills its part.
@@ -210,15 +200,18 @@ type view struct {
 
 // base fills the fields every page shows.
 func (s *server) base(r *http.Request, title string) view {
-	v := view{Title: title, LinkSignIn: true}
-	if org, err := s.svc.Organization(r.Context()); err == nil {
-		v.OrgName = org.Name
-		strict := org.StaffSignIn == core.SignInPasswordTOTP
-		v.LinkSignIn, v.CodeRequired = !strict, strict
-	}
+	v := view{Title: title, OrgName: s.org.Name(r.Context())}
 	if st, ok := staffFrom(r); ok {
 		v.Staff = &st
 		v.IsAdmin = st.Role == core.RoleAdmin
+		return v
+	}
+	// Signed out: the sign-in forms follow the policy as it is now (never
+	// cached: a change in org.yaml shows at once).
+	v.LinkSignIn = true
+	if org, err := s.svc.Organization(r.Context()); err == nil {
+		strict := org.StaffSignIn == core.SignInPasswordTOTP
+		v.LinkSignIn, v.CodeRequired = !strict, strict
 	}
 	return v
 }
@@ -281,12 +274,8 @@ func (s *server) baseURL(r *http.Request) string {
 }
 
 func (s *server) funcs() template.FuncMap {
-	loc := func() *time.Location { return time.UTC }
-	org, err := s.svc.Organization(context.Background())
-	if err == nil {
-		l := org.Location()
-		loc = func() *time.Location { return l }
-	}
+	// The organization's time zone as it is now (it was read once at start).
+	loc := func() *time.Location { return s.org.Location(context.Background()) }
 	return template.FuncMap{
 		"staffsheet": func() string { return s.own.URL() },
 		"when": func(t any) string {

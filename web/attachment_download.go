@@ -53,7 +53,7 @@ func (s *server) fileUnavailable(w http.ResponseWriter, r *http.Request) {
 // downloadError renders a download refusal (the organization name from
 // the cache: no database access).
 func (s *server) downloadError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	s.render(w, status, "error", &page{Title: title, OrgName: s.org.peek(),
+	s.render(w, status, "error", &page{Title: title, OrgName: s.org.Peek(),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: title, Message: msg}})
 }
 

@@ -18,7 +18,7 @@ func (s *server) confirmShow(w http.ResponseWriter, r *http.Request) {
 		s.renderReceipt(w, r, *p.Confirmed)
 		return
 	}
-	s.render(w, http.StatusOK, "confirmar", &page{Title: "Confirmar pedido", OrgName: s.orgName(r.Context()),
+	s.render(w, http.StatusOK, "confirmar", &page{Title: "Confirmar pedido", OrgName: s.org.Name(r.Context()),
 		Pending: &pendingView{Token: token, Subject: p.Subject, TypeName: p.TypeName, Name: p.Name, Files: p.Files,
 			ReceivedAt: s.localDate(r.Context(), p.ReceivedAt)}})
 }

@@ -57,7 +57,7 @@ func (s *server) publicBase(r *http.Request) string {
 
 // localDate formats t in the organization's time zone.
 func (s *server) localDate(ctx context.Context, t time.Time) dateView {
-	t = t.In(s.location(ctx))
+	t = t.In(s.org.Location(ctx))
 	return dateView{Text: t.Format("02/01/2006 15:04"), ISO: t.Format(time.RFC3339)}
 }
 
@@ -72,7 +72,7 @@ func (s *server) newReceiptView(r *http.Request, rec core.WebReceipt) *receiptVi
 // renderReceipt renders the comprovante (200).
 func (s *server) renderReceipt(w http.ResponseWriter, r *http.Request, rec core.WebReceipt) {
 	s.render(w, http.StatusOK, "comprovante", &page{Title: "Comprovante do protocolo " + rec.Number,
-		OrgName: s.orgName(r.Context()), Receipt: s.newReceiptView(r, rec)})
+		OrgName: s.org.Name(r.Context()), Receipt: s.newReceiptView(r, rec)})
 }
 
 // linkError answers a confirmation link that cannot be used.

@@ -15,7 +15,7 @@ func (s *server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusForbidden, "origem_recusada", msg)
 		return
 	}
-	s.render(w, http.StatusForbidden, "error", &page{Title: "Envio recusado", OrgName: s.org.peek(),
+	s.render(w, http.StatusForbidden, "error", &page{Title: "Envio recusado", OrgName: s.org.Peek(),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: "Envio recusado", Message: msg,
 			Detail: "Abra a página do protocolo neste site e envie o formulário de novo."}})
 }

@@ -33,7 +33,7 @@ func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	s.render(w, status, "error", &page{
 		Title:   "Consulta indisponível",
-		OrgName: s.org.peek(),
+		OrgName: s.org.Peek(),
 		Error: &webkit.ErrorView{Kind: "erro", Title: "Consulta indisponível",
 			Message: "Não foi possível consultar o protocolo agora. Tente novamente em instantes."},
 	})

@@ -73,7 +73,7 @@ func (s *server) formError(w http.ResponseWriter, f *formView) {
 	if f.DocumentErr == "" {
 		f.Document = "" // echoed back only when it is the field to correct
 	}
-	s.render(w, http.StatusBadRequest, "home", &page{Title: "Consultar protocolo", OrgName: s.org.peek(), Form: f})
+	s.render(w, http.StatusBadRequest, "home", &page{Title: "Consultar protocolo", OrgName: s.org.Peek(), Form: f})
 }
 
 // redirectToProtocol sends a form with no CPF/CNPJ to the protocol's own
@@ -112,7 +112,7 @@ func (s *server) showProtocol(w http.ResponseWriter, r *http.Request, n core.Num
 		return
 	}
 	now := s.now()
-	s.org.remember(v.OrgName, now)
+	s.org.Remember(v.OrgName)
 	s.log.Debug("lookup", "number", v.Number, "level", v.Level)
 	p := &page{Title: "Protocolo " + v.Number, OrgName: v.OrgName, P: s.buildView(v, n, key)}
 	// A key or a CPF/CNPJ that did not open the page is told so, in the

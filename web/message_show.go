@@ -65,5 +65,5 @@ func (s *server) renderMessage(w http.ResponseWriter, r *http.Request, status in
 	if m.Sent {
 		title = "Mensagem enviada"
 	}
-	s.render(w, status, "mensagem", &page{Title: title + " · " + m.Number, OrgName: s.orgName(r.Context()), Msg: m})
+	s.render(w, status, "mensagem", &page{Title: title + " · " + m.Number, OrgName: s.org.Name(r.Context()), Msg: m})
 }

@@ -11,7 +11,7 @@ import (
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusNotFound, "error", &page{
 		Title:   "Página não encontrada",
-		OrgName: s.orgName(r.Context()),
+		OrgName: s.org.Name(r.Context()),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: "Página não encontrada",
 			Message: "O endereço acessado não existe nesta consulta."},
 	})
@@ -21,7 +21,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *server) protocolNotFound(w http.ResponseWriter, r *http.Request, n core.Number) {
 	s.render(w, http.StatusNotFound, "error", &page{
 		Title:   "Protocolo não encontrado",
-		OrgName: s.orgName(r.Context()),
+		OrgName: s.org.Name(r.Context()),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: "Protocolo não encontrado",
 			Message: "Não há protocolo com o número " + n.String() + ".",
 			Detail:  "Confira o número na mensagem de confirmação que você recebeu por e-mail."},

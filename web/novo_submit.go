@@ -96,7 +96,7 @@ func (s *server) novoSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("web submission stored", "submission", res.ID, "again", res.Existing, "type", ty.Code)
-	s.render(w, http.StatusOK, "novo_enviado", &page{Title: "Confirme pelo e-mail", OrgName: s.orgName(r.Context()),
+	s.render(w, http.StatusOK, "novo_enviado", &page{Title: "Confirme pelo e-mail", OrgName: s.org.Name(r.Context()),
 		Sent: &sentView{Email: maskEmail(req.Email), Again: res.Existing}})
 }
 

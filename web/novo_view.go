@@ -87,12 +87,12 @@ func sizeText(n int64) string {
 
 // renderNovo renders the form with status (200, or 422 with errors).
 func (s *server) renderNovo(w http.ResponseWriter, r *http.Request, status int, v *novoView) {
-	s.render(w, status, "novo", &page{Title: "Criar protocolo", OrgName: s.orgName(r.Context()), Novo: v})
+	s.render(w, status, "novo", &page{Title: "Criar protocolo", OrgName: s.org.Name(r.Context()), Novo: v})
 }
 
 // refuse renders an error page with status: a refused submission.
 func (s *server) refuse(w http.ResponseWriter, status int, title, msg, detail string) {
-	s.render(w, status, "error", &page{Title: title, OrgName: s.org.peek(),
+	s.render(w, status, "error", &page{Title: title, OrgName: s.org.Peek(),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: title, Message: msg, Detail: detail}})
 }
 
@@ -101,7 +101,7 @@ func (s *server) formLimited(w http.ResponseWriter, r *http.Request, who string,
 	status, ev := webkit.TooMany(w, wait, "Muitos envios seguidos",
 		"Para evitar abusos, limitamos o número de formulários enviados a partir de um mesmo "+who+".")
 	s.log.Info("form rate limited", "by", who, "path", r.URL.Path, "retry_after_s", webkit.RetryAfterSeconds(wait))
-	s.render(w, status, "error", &page{Title: ev.Title, OrgName: s.org.peek(), Error: ev})
+	s.render(w, status, "error", &page{Title: ev.Title, OrgName: s.org.Peek(), Error: ev})
 }
 
 // maskEmail shows enough of an address to recognize it: m***@exemplo.com.br.

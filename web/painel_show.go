@@ -222,7 +222,7 @@ func (s *server) painelShow(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	s.render(w, status, "painel", &page{Title: "Painel de atendimento", OrgName: s.orgName(r.Context()), Painel: v})
+	s.render(w, status, "painel", &page{Title: "Painel de atendimento", OrgName: s.org.Name(r.Context()), Painel: v})
 }
 
 // monthName writes YYYY-MM as "março de 2026".

@@ -29,6 +29,6 @@ func (s *server) limited(h http.HandlerFunc) http.HandlerFunc {
 				"Muitas consultas seguidas deste endereço; tente novamente em "+strconv.Itoa(webkit.RetryAfterSeconds(wait))+" s.")
 			return
 		}
-		s.render(w, status, "error", &page{Title: ev.Title, OrgName: s.org.peek(), Error: ev})
+		s.render(w, status, "error", &page{Title: ev.Title, OrgName: s.org.Peek(), Error: ev})
 	}
 }

@@ -71,7 +71,7 @@ type server struct {
 	md      *markdown
 	limit   *webkit.Limiter
 	proxies webkit.Proxies
-	org     *orgCache
+	org     *webkit.OrgCache
 	cache   *pageCache // nil when off
 	painel  painelCache
 	intake  *intake // nil when the service takes no web submissions
@@ -109,7 +109,7 @@ func NewServer(svc Lookup, opts Options) (http.Handler, error) {
 		md:      newMarkdown(),
 		limit:   webkit.NewLimiter(opts.RateLimit),
 		proxies: opts.TrustedProxies,
-		org:     &orgCache{},
+		org:     webkit.NewOrgCache(svc, opts.Now, opts.Logger),
 
 		publicURL: strings.TrimRight(opts.PublicURL, "/"),
 	}
@@ -158,7 +158,7 @@ func (s *server) routes() http.Handler {
 		mux.HandleFunc("POST /p/{number}/mensagem", s.messageSubmit)
 	}
 	mux.HandleFunc("GET /healthz", s.healthShow)
-	mux.HandleFunc("GET /static/{name}", s.staticShow)
+	mux.HandleFunc("GET /static/{name}", webkit.Stylesheets(s.notFound, s.css))
 	mux.HandleFunc("/", s.notFound)
 	guarded, err := webkit.CrossOrigin(mux, http.HandlerFunc(s.crossOriginRefused))
 	if err != nil {

@@ -108,6 +108,6 @@ func (s *server) surveyError(w http.ResponseWriter, r *http.Request, err error) 
 		s.unavailable(w, r, err)
 		return
 	}
-	s.render(w, http.StatusNotFound, "error", &page{Title: "Avaliação indisponível", OrgName: s.orgName(r.Context()),
+	s.render(w, http.StatusNotFound, "error", &page{Title: "Avaliação indisponível", OrgName: s.org.Name(r.Context()),
 		Error: &webkit.ErrorView{Kind: "aviso", Title: "Avaliação indisponível", Message: msg}})
 }

@@ -43,6 +43,21 @@ func (s *Stylesheet) Name() string { return s.name }
 // URL is the stylesheet's content-hashed URL, for <link rel="stylesheet">.
 func (s *Stylesheet) URL() string { return s.url }
 
+// Stylesheets serves a route with a {name} wildcard ("GET /static/{name}")
+// from sheets, by file name; any other name goes to notFound.
+func Stylesheets(notFound http.HandlerFunc, sheets ...*Stylesheet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		for _, s := range sheets {
+			if s.Name() == name {
+				s.ServeHTTP(w, r)
+				return
+			}
+		}
+		notFound(w, r)
+	}
+}
+
 // ServeHTTP writes the stylesheet: cached for a year (immutable) when asked
 // for by its hashed URL, five minutes otherwise. It does not check the
 // request's path: route only the stylesheet's name to it.
