@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tramita/tramita/core"
+	"github.com/tramita/tramita/internal/webkit"
 )
 
 // apiProtocol is the JSON twin of the protocol page: the same two levels.
@@ -60,7 +61,7 @@ type apiFile struct {
 func (s *server) apiProtocolShow(w http.ResponseWriter, r *http.Request) {
 	n, msg := checkNumber(r.PathValue("number"))
 	if msg != "" {
-		writeJSONError(w, http.StatusBadRequest, "numero_invalido", msg)
+		webkit.WriteJSONError(w, http.StatusBadRequest, "numero_invalido", msg)
 		return
 	}
 	key := r.URL.Query().Get("k")
@@ -72,20 +73,20 @@ func (s *server) apiProtocolShow(w http.ResponseWriter, r *http.Request) {
 		}
 		document = in.Document
 		if msg := checkDocument(document); msg != "" {
-			writeJSONError(w, http.StatusBadRequest, "documento_invalido", msg)
+			webkit.WriteJSONError(w, http.StatusBadRequest, "documento_invalido", msg)
 			return
 		}
 	}
 	v, err := s.svc.PublicLookup(r.Context(), n, key, document)
 	if errors.Is(err, core.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, "nao_encontrado", "Não há protocolo com o número "+n.String()+".")
+		webkit.WriteJSONError(w, http.StatusNotFound, "nao_encontrado", "Não há protocolo com o número "+n.String()+".")
 		return
 	}
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.apiView(v, n, key))
+	webkit.WriteJSON(w, http.StatusOK, s.apiView(v, n, key))
 }
 
 // readAPIBody reads the key and document of a POST: a JSON object

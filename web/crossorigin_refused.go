@@ -12,7 +12,7 @@ func (s *server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("cross-origin request refused", "path_kind", pathKind(r), "origin", r.Header.Get("Origin"))
 	const msg = "Este formulário só pode ser enviado a partir das páginas deste site."
 	if isAPI(r) {
-		writeJSONError(w, http.StatusForbidden, "origem_recusada", msg)
+		webkit.WriteJSONError(w, http.StatusForbidden, "origem_recusada", msg)
 		return
 	}
 	s.render(w, http.StatusForbidden, "error", &page{Title: "Envio recusado", OrgName: s.org.Peek(),

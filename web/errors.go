@@ -28,7 +28,7 @@ func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 	status := webkit.FailureStatus(w, err)
 	s.log.Error("lookup failed", "path_kind", pathKind(r), "error", err)
 	if isAPI(r) {
-		writeJSONError(w, status, "indisponivel", "Consulta indisponível no momento; tente novamente em instantes.")
+		webkit.WriteJSONError(w, status, "indisponivel", "Consulta indisponível no momento; tente novamente em instantes.")
 		return
 	}
 	s.render(w, status, "error", &page{
@@ -38,12 +38,3 @@ func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 			Message: "Não foi possível consultar o protocolo agora. Tente novamente em instantes."},
 	})
 }
-
-// writeJSONError writes the API's error body; code is one of
-// numero_invalido, documento_invalido, nao_encontrado, limite_excedido,
-// indisponivel.
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	webkit.WriteJSONError(w, status, code, msg)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) { webkit.WriteJSON(w, status, v) }

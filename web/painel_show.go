@@ -251,7 +251,7 @@ func (s *server) painelData(format string) http.HandlerFunc {
 			return
 		}
 		if msg != "" {
-			writeJSONError(w, http.StatusBadRequest, "periodo_invalido", msg)
+			webkit.WriteJSONError(w, http.StatusBadRequest, "periodo_invalido", msg)
 			return
 		}
 		st, err := s.statistics(r, pp, from, to)
@@ -263,7 +263,7 @@ func (s *server) painelData(format string) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "public, max-age=60")
 		if format == "json" {
 			w.Header().Set("Content-Disposition", `inline; filename="`+name+`.json"`)
-			writeJSON(w, http.StatusOK, st)
+			webkit.WriteJSON(w, http.StatusOK, st)
 			return
 		}
 		var buf bytes.Buffer

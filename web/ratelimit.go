@@ -25,7 +25,7 @@ func (s *server) limited(h http.HandlerFunc) http.HandlerFunc {
 			"Para proteger os dados dos requerentes, limitamos o número de consultas feitas a partir de um mesmo endereço.")
 		s.log.Info("lookup rate limited", "client", key, "path_kind", pathKind(r), "retry_after_s", webkit.RetryAfterSeconds(wait))
 		if isAPI(r) {
-			writeJSONError(w, status, "limite_excedido",
+			webkit.WriteJSONError(w, status, "limite_excedido",
 				"Muitas consultas seguidas deste endereço; tente novamente em "+strconv.Itoa(webkit.RetryAfterSeconds(wait))+" s.")
 			return
 		}
