@@ -102,10 +102,10 @@ type pageCache struct {
 	epoch atomic.Uint64
 	live  atomic.Bool
 	mu    sync.Mutex // orders stores against invalidations
-	obs   PageCacheObserver
-	// dropping is the reason of the removals under way (set under mu by
-	// invalidate and setLive); "" means the LRU is making room.
-	dropping string
+	// obs hears of every page dropped, with the reason known at the call
+	// that dropped it (Add's, Remove's and Purge's results): no eviction
+	// callback, so no state shared with one.
+	obs PageCacheObserver
 }
 
 func newPageCache(cfg PageCache) (*pageCache, error) {
@@ -113,13 +113,7 @@ func newPageCache(cfg PageCache) (*pageCache, error) {
 	if c.obs == nil {
 		c.obs = noObserver{}
 	}
-	l, err := lru.NewWithEvict[string, cachedPage](cfg.Entries, func(string, cachedPage) {
-		reason := c.dropping
-		if reason == "" {
-			reason = EvictedCapacity
-		}
-		c.obs.Evicted(reason)
-	})
+	l, err := lru.New[string, cachedPage](cfg.Entries)
 	if err != nil {
 		return nil, err
 	}
@@ -151,12 +145,10 @@ func (c *pageCache) lookup(number, key string, now time.Time) ([]byte, bool) {
 	}
 	if !now.Before(e.expires) {
 		c.mu.Lock()
-		c.dropping = EvictedExpired
 		// Only if still the expired entry (a newer put may have replaced it).
-		if cur, ok := c.pages.Peek(number); ok && cur.expires.Equal(e.expires) {
-			c.pages.Remove(number)
+		if cur, ok := c.pages.Peek(number); ok && cur.expires.Equal(e.expires) && c.pages.Remove(number) {
+			c.obs.Evicted(EvictedExpired)
 		}
-		c.dropping = ""
 		c.mu.Unlock()
 		return nil, false
 	}
@@ -201,7 +193,9 @@ func (c *pageCache) put(epoch uint64, number, key string, keyOK bool, body, wron
 	} else {
 		e.basic, e.wrong = body, wrong
 	}
-	c.pages.Add(number, e)
+	if c.pages.Add(number, e) {
+		c.obs.Evicted(EvictedCapacity)
+	}
 }
 
 // invalidate drops what an announcement says changed.
@@ -209,14 +203,23 @@ func (c *pageCache) invalidate(ch core.ProtocolChange) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
-	c.dropping = EvictedChanged
-	defer func() { c.dropping = "" }()
 	if ch.All {
-		c.pages.Purge()
+		c.purge()
 		return
 	}
 	for _, n := range ch.Numbers {
-		c.pages.Remove(n)
+		if c.pages.Remove(n) {
+			c.obs.Evicted(EvictedChanged)
+		}
+	}
+}
+
+// purge empties the cache (under mu), each page dropped as changed.
+func (c *pageCache) purge() {
+	n := c.pages.Len()
+	c.pages.Purge()
+	for range n {
+		c.obs.Evicted(EvictedChanged)
 	}
 }
 
@@ -226,9 +229,7 @@ func (c *pageCache) setLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
-	c.dropping = EvictedChanged
-	c.pages.Purge()
-	c.dropping = ""
+	c.purge()
 	c.live.Store(live)
 }
 
