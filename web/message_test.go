@@ -20,14 +20,7 @@ func TestMessageForm(t *testing.T) {
 	t.Parallel()
 	e := newIntakeEnv(t, web.Options{})
 	ctx := context.Background()
-	res, err := e.svc.Ingest(ctx, inbound(1, core.Address{Name: "Maria", Email: "maria@example.org"}, "vazamento@saneamento.example.gov.br",
-		"Vazamento", "Texto"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := core.ParseNumber(res.Protocol)
-	v, _ := e.svc.Show(ctx, n)
-	key := v.AccessKey
+	n, key := e.openByMail(t)
 	page := get(t, e.h, "/p/"+n.Digits()+"?k="+key)
 	formURL := "/p/" + n.Digits() + "/mensagem?k=" + key
 	if !strings.Contains(page.Body, "Enviar mensagem / complementar") || !strings.Contains(page.Body, formURL) {
@@ -55,7 +48,7 @@ func TestMessageForm(t *testing.T) {
 			t.Fatalf("post: %d\n%s", r.Status, r.Body)
 		}
 	}
-	v, _ = e.svc.Show(ctx, n)
+	v, _ := e.svc.Show(ctx, n)
 	if len(v.Steps) != 2 {
 		t.Fatalf("%d steps, want 2 (one message for two posts of the same form)", len(v.Steps))
 	}
@@ -150,4 +143,19 @@ func TestFormAndMailSameProtocol(t *testing.T) {
 		}
 		t.Logf("mail:\n%s\nform:\n%s", ja, jb)
 	}
+}
+
+// openByMail opens a protocol by mail (type VAZAMENTO, from Maria) and
+// returns its number and access key.
+func (e *intakeEnv) openByMail(t *testing.T) (core.Number, string) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := e.svc.Ingest(ctx, inbound(1, core.Address{Name: "Maria", Email: "maria@example.org"}, "vazamento@saneamento.example.gov.br",
+		"Vazamento", "Texto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := core.ParseNumber(res.Protocol)
+	v, _ := e.svc.Show(ctx, n)
+	return n, v.AccessKey
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tramita/tramita/core"
 	"github.com/tramita/tramita/internal/webkit"
 	"github.com/tramita/tramita/web"
 )
@@ -148,23 +147,16 @@ func TestNovoLimits(t *testing.T) {
 func TestMessageTooFast(t *testing.T) {
 	t.Parallel()
 	e := newIntakeEnv(t, web.Options{})
-	ctx := context.Background()
-	res, err := e.svc.Ingest(ctx, inbound(1, core.Address{Name: "Maria", Email: "maria@example.org"}, "vazamento@saneamento.example.gov.br",
-		"Vazamento", "Texto"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := core.ParseNumber(res.Protocol)
-	v, _ := e.svc.Show(ctx, n)
-	page := get(t, e.h, "/p/"+n.Digits()+"/mensagem?k="+v.AccessKey)
+	n, key := e.openByMail(t)
+	page := get(t, e.h, "/p/"+n.Digits()+"/mensagem?k="+key)
 	tok := tokenRe.FindStringSubmatch(page.Body)[1]
 	e.clk.Add(time.Second)
-	r := e.post(t, "/p/"+n.Digits()+"/mensagem", url.Values{"form": {tok}, "k": {v.AccessKey}, "texto": {"Segue a leitura: 1234 m³."}}, nil, "")
+	r := e.post(t, "/p/"+n.Digits()+"/mensagem", url.Values{"form": {tok}, "k": {key}, "texto": {"Segue a leitura: 1234 m³."}}, nil, "")
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Envio rápido demais") ||
 		!strings.Contains(r.Body, "Segue a leitura: 1234 m³.</textarea>") || tokenRe.FindStringSubmatch(r.Body)[1] != tok {
 		t.Errorf("too fast: %d (want the form again, text and token kept)\n%s", r.Status, r.Body)
 	}
-	if v, _ := e.svc.Show(ctx, n); len(v.Steps) != 1 {
+	if v, _ := e.svc.Show(context.Background(), n); len(v.Steps) != 1 {
 		t.Errorf("%d steps: a too-fast message was recorded", len(v.Steps))
 	}
 }

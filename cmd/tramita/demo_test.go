@@ -91,18 +91,25 @@ func header(t *testing.T, raw, name string) string {
 	return v
 }
 
-// TestDemoEndToEnd starts `tramita demo` in-process, writes as the citizen
-// through its SMTP port, sees the acknowledgement in the citizen's IMAP
-// mailbox, replies as staff with #encaminhar and #prazo, and sees the new
-// unit on the lookup page.
-func TestDemoEndToEnd(t *testing.T) {
-	_, url := testdb.New(t)
+// demoTestEnv sets the environment of an in-process demo on the database
+// at url: a fixed secret, any free port, quiet logs, no outside mail.
+func demoTestEnv(t *testing.T, url string) {
+	t.Helper()
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("TRAMITA_SECRET", "1:demo-test-secret-long-enough")
 	t.Setenv("TRAMITA_LISTEN", "127.0.0.1:0")
 	t.Setenv("TRAMITA_LOG_LEVEL", "warn")
 	t.Setenv("TRAMITA_IMAP_URL", "")
 	t.Setenv("TRAMITA_SMTP_URL", "")
+}
+
+// TestDemoEndToEnd starts `tramita demo` in-process, writes as the citizen
+// through its SMTP port, sees the acknowledgement in the citizen's IMAP
+// mailbox, replies as staff with #encaminhar and #prazo, and sees the new
+// unit on the lookup page.
+func TestDemoEndToEnd(t *testing.T) {
+	_, url := testdb.New(t)
+	demoTestEnv(t, url)
 	t.Setenv("TRAMITA_LOOKUP_RATE", "100/s:100") // the test polls the page
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := startDemo(ctx, loadEnv(), io.Discard)
@@ -271,12 +278,7 @@ func TestDemoBusyPortKeepsPassword(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer busy.Close()
-			t.Setenv("DATABASE_URL", url)
-			t.Setenv("TRAMITA_SECRET", "1:demo-test-secret-long-enough")
-			t.Setenv("TRAMITA_LISTEN", "127.0.0.1:0")
-			t.Setenv("TRAMITA_LOG_LEVEL", "warn")
-			t.Setenv("TRAMITA_IMAP_URL", "")
-			t.Setenv("TRAMITA_SMTP_URL", "")
+			demoTestEnv(t, url)
 			t.Setenv(env, busy.Addr().String())
 			d, err := startDemo(context.Background(), loadEnv(), io.Discard)
 			if err == nil {
