@@ -318,6 +318,11 @@ func (s *Service) SignInPassword(ctx context.Context, in SignIn) (Session, error
 	if err != nil {
 		return Session{}, fmt.Errorf("loading staff for sign-in: %w", err)
 	}
+	if hash == nil {
+		// No password set: answer as slowly as a wrong one, so the time
+		// does not tell such an account from one with a password.
+		CheckPassword(dummyHash(), in.Password)
+	}
 	if hash == nil || !CheckPassword(*hash, in.Password) {
 		return Session{}, s.fail(ctx, MethodPassword, id, email, in.Client, "wrong password or none set", ErrSignInFailed)
 	}
