@@ -404,6 +404,9 @@ func (s *Service) ApplyOrg(ctx context.Context, spec *OrgSpec) (OrgChanges, erro
 		ch.Deactivated += int(t.RowsAffected())
 		return nil
 	})
+	// This process's copy goes at once, without waiting for the
+	// announcement (the other processes' go when it reaches them).
+	s.org.drop()
 	return ch, err
 }
 
@@ -432,10 +435,19 @@ func upsert(ctx context.Context, tx pgx.Tx, sql, lookup string, args ...any) (id
 	}
 }
 
-// Organization loads the organization row. It returns ErrNoOrganization
-// before the first `tramita org apply`.
+// Organization loads the organization row (kept in memory while
+// KeepOrganization runs). It returns ErrNoOrganization before the first
+// `tramita org apply`.
 func (s *Service) Organization(ctx context.Context) (Organization, error) {
-	return loadOrganization(ctx, s.pool)
+	o, ok, epoch, live := s.org.get()
+	if ok {
+		return o, nil
+	}
+	o, err := loadOrganization(ctx, s.pool)
+	if err == nil && live {
+		s.org.put(o, epoch)
+	}
+	return o, err
 }
 
 func loadOrganization(ctx context.Context, db DBTX) (Organization, error) {

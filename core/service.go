@@ -79,6 +79,7 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	onQueued atomic.Pointer[func()]
+	org      orgCache // KeepOrganization
 }
 
 // OnQueued sets fn to be called after a transaction that queued

@@ -7,8 +7,27 @@ package mailin
 // message (message/rfc822) because the message has none. A command never
 // runs from quoted, forwarded or attached content, whoever wrote it there.
 func CommandText(m *Message) string {
-	if m.TextFromForwarded {
-		return ""
+	return readReply(m).commandText
+}
+
+// replyTexts are the two texts intake takes from a message's body: the
+// step's text (stepText) and the text commands are read from
+// (CommandText).
+type replyTexts struct {
+	text, commandText string
+}
+
+// readReply is stepText and CommandText of m from one SplitReply (the
+// reply extraction is most of intake's Go work on a plain message).
+func readReply(m *Message) replyTexts {
+	r := SplitReply(m.Text)
+	var out replyTexts
+	if !m.TextFromForwarded {
+		out.commandText = r.Top
 	}
-	return SplitReply(m.Text).Top
+	out.text = r.Text
+	if r.Cut && !r.Forwarded && ForwardedSubject(m.Subject) {
+		out.text = joinTrimmed(splitLines(m.Text))
+	}
+	return out
 }

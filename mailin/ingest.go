@@ -128,8 +128,8 @@ func (g *Ingester) inbound(ctx context.Context, org core.Organization, raw []byt
 	}
 	if !tooLarge {
 		in.FullText = m.Text
-		in.Text = stepText(m)
-		in.CommandText = CommandText(m)
+		r := readReply(m)
+		in.Text, in.CommandText = r.text, r.commandText
 		in.HTML = m.HTML
 		for _, a := range m.Attachments {
 			in.Attachments = append(in.Attachments, core.InboundAttachment{Filename: a.Filename, ContentType: a.ContentType,

@@ -61,6 +61,9 @@ import (
 
 const secret = "1:bench-ingest-secret-long-enough"
 
+// timeStatements is -statements.
+var timeStatements *bool
+
 func main() {
 	workers := flag.String("workers", "1,2,4", "concurrent in-process workers (and pgbench clients), comma-separated")
 	duration := flag.Duration("duration", 8*time.Second, "length of each ingest run and of each pgbench run")
@@ -70,6 +73,8 @@ func main() {
 	execWorkers := flag.String("exec-workers", "1,4", "concurrent `tramita ingest` processes (and psql processes), comma-separated")
 	execDuration := flag.Duration("exec-duration", 8*time.Second, "length of each per-process run")
 	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the whole run to this file (go tool pprof)")
+	timeStatements = flag.Bool("statements", false, "print each statement's latency per protocol (client-measured), per run")
+	explain := flag.Int("explain", 0, "instead of the runs: replay one opening's statements this many times under EXPLAIN ANALYZE and print where the server's time goes")
 	counter := flag.Bool("counter", true, "also run a second pgbench baseline that takes a gapless counter (UPDATE of one row) before the INSERT, as protocol numbering does")
 	flag.Parse()
 	dbURL := os.Getenv("DATABASE_URL")
@@ -100,6 +105,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *explain > 0 {
+		tag := make([]byte, 4)
+		_, _ = rand.Read(tag)
+		if err := explainSQL(context.Background(), dbURL, 200, *explain, *size, hex.EncodeToString(tag)); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := run(dbURL, ws, *duration, *rounds, *size, *bin, ews, *execDuration, *counter); err != nil {
 		pprof.StopCPUProfile()
 		log.Fatal(err)
@@ -125,7 +138,8 @@ type result struct {
 	perSec     float64 // protocols per second
 	goCPU      float64 // CPU seconds of this process per protocol
 	dbCPU      float64 // CPU seconds of the pool's PostgreSQL backends per protocol
-	statements float64 // statements sent per protocol (BEGIN and COMMIT included)
+	statements float64 // statements sent per protocol (BEGIN and COMMIT included, batched ones each)
+	trips      float64 // round trips per protocol (a batch is one)
 	tps        float64 // pgbench transactions per second
 	ctps       float64 // pgbench with the gapless counter, transactions per second (0: not run)
 }
@@ -175,9 +189,9 @@ func run(dbURL string, workers []int, d time.Duration, rounds, size int, bin str
 				return err
 			}
 			all = append(all, res)
-			fmt.Printf("round %d, %d worker(s): %5d protocols = %6.1f/s (Go CPU %4.1f ms, PostgreSQL CPU %4.1f ms, %.0f statements per protocol)"+
+			fmt.Printf("round %d, %d worker(s): %5d protocols = %6.1f/s (Go CPU %4.1f ms, PostgreSQL CPU %4.1f ms, %.0f statements in %.0f round trips per protocol)"+
 				" | pgbench %d client(s): %7.1f tps, ratio %.3f", r, w, res.protocols, res.perSec, 1000*res.goCPU, 1000*res.dbCPU,
-				res.statements, w, res.tps, res.perSec/res.tps)
+				res.statements, res.trips, w, res.tps, res.perSec/res.tps)
 			if counter {
 				fmt.Printf(" | counter %7.1f tps, ratio %.3f", res.ctps, res.perSec/res.ctps)
 			}
@@ -234,6 +248,12 @@ func oneRound(ctx context.Context, sch *benchSchema, r, w int, d time.Duration, 
 	if err != nil {
 		return res, err
 	}
+	// As serve and imap do: the organization is kept in memory while its
+	// change announcements are heard.
+	if err := keepOrganization(ctx, ing); err != nil {
+		return res, err
+	}
+	defer ing.stop()
 	var tps, ctps float64
 	baselines := func() error {
 		if tps, err = pgbench(sch, script, w, d); err != nil {
@@ -263,7 +283,7 @@ func oneRound(ctx context.Context, sch *benchSchema, r, w int, d time.Duration, 
 
 // prepare applies the sample organization and creates pgbench's tables in
 // sch, and returns the ingester on it.
-func prepare(ctx context.Context, sch *benchSchema) (*mailin.Ingester, error) {
+func prepare(ctx context.Context, sch *benchSchema) (*ingester, error) {
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	keys, _ := core.ParseKeyring(secret)
 	svc, err := core.NewService(sch.Pool, core.Config{Keys: keys, Logger: lg})
@@ -281,12 +301,44 @@ func prepare(ctx context.Context, sch *benchSchema) (*mailin.Ingester, error) {
 		CREATE TABLE bench_counter (id int PRIMARY KEY, last bigint NOT NULL); INSERT INTO bench_counter VALUES (1, 0)`); err != nil {
 		return nil, err
 	}
-	return &mailin.Ingester{Core: svc, Log: lg}, nil
+	return &ingester{Ingester: &mailin.Ingester{Core: svc, Log: lg}, svc: svc, stop: func() {}}, nil
+}
+
+// ingester is intake on a benchmark schema.
+type ingester struct {
+	*mailin.Ingester
+	svc  *core.Service
+	stop func() // ends what keepOrganization started
+}
+
+// keepOrganization starts ing's core.Service.KeepOrganization and waits
+// until it listens (at most 30 s); ing.stop ends it.
+func keepOrganization(ctx context.Context, ing *ingester) error {
+	kctx, cancel := context.WithCancel(ctx)
+	listening := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ing.svc.KeepOrganization(kctx, func() {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	ing.stop = func() { cancel(); <-done }
+	select {
+	case <-listening:
+		return nil
+	case <-time.After(30 * time.Second):
+		ing.stop()
+		return fmt.Errorf("the organization cache was not listening after 30 s")
+	}
 }
 
 // ingestRun opens protocols with w workers for d and checks that each has
 // its acknowledgement and unit notice queued.
-func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w int, d time.Duration, size int, tag string) (result, error) {
+func ingestRun(ctx context.Context, sch *benchSchema, ing *ingester, w int, d time.Duration, size int, tag string) (result, error) {
 	// Open w connections and read the organization outside the clock.
 	conns := make([]*pgxpool.Conn, 0, w)
 	for range w {
@@ -325,7 +377,8 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, w)
-	stmts0, go0, db0 := sch.statements.Load(), benchdb.SelfCPU().Seconds(), procCPU(backends)
+	sch.statements.timed.Store(*timeStatements)
+	stmts0, trips0, go0, db0 := sch.statements.Load(), sch.statements.trips.Load(), benchdb.SelfCPU().Seconds(), procCPU(backends)
 	begin := time.Now()
 	stopAt := begin.Add(d)
 	for range w {
@@ -349,7 +402,8 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
-	stmts, goCPU, dbCPU := sch.statements.Load()-stmts0, benchdb.SelfCPU().Seconds()-go0, procCPU(backends)-db0
+	stmts, trips, goCPU, dbCPU := sch.statements.Load()-stmts0, sch.statements.trips.Load()-trips0, benchdb.SelfCPU().Seconds()-go0, procCPU(backends)-db0
+	sch.statements.timed.Store(false)
 	close(errs)
 	if err := <-errs; err != nil {
 		return result{}, err
@@ -361,12 +415,15 @@ func ingestRun(ctx context.Context, sch *benchSchema, ing *mailin.Ingester, w in
 	if err := checkQueued(ctx, sch.Pool, before, n); err != nil {
 		return result{}, err
 	}
+	if *timeStatements {
+		sch.statements.report(n)
+	}
 	if after, err := sch.backends(ctx); err == nil && len(after) != len(backends) {
 		fmt.Fprintf(os.Stderr, "bench: the pool had %d connections before the run and %d after; PostgreSQL CPU counts the first ones only\n",
 			len(backends), len(after))
 	}
 	return result{workers: w, protocols: n, perSec: float64(n) / elapsed.Seconds(),
-		goCPU: goCPU / float64(n), dbCPU: dbCPU / float64(n), statements: float64(stmts) / float64(n)}, nil
+		goCPU: goCPU / float64(n), dbCPU: dbCPU / float64(n), statements: float64(stmts) / float64(n), trips: float64(trips) / float64(n)}, nil
 }
 
 // procCPU is the user and system CPU time of the processes pids, in
@@ -672,19 +729,119 @@ func (s *benchSchema) backends(ctx context.Context) ([]int, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[int])
 }
 
-// stmtCounter counts the statements sent on a pool (a pgx tracer). With
-// BENCH_TRACE=1 it prints the statements of the first message ingested.
+// stmtCounter counts the statements and the round trips sent on a pool (a
+// pgx tracer; a batch is one round trip of several statements). With
+// BENCH_TRACE=1 it prints the statements of the first message ingested;
+// with -statements it adds up each statement's latency (from sending it to
+// its result, client and network included) by its SQL text.
 type stmtCounter struct {
-	atomic.Int64
-	trace atomic.Bool
+	atomic.Int64              // statements
+	trips        atomic.Int64 // round trips
+	trace        atomic.Bool
+	timed        atomic.Bool
+	rec          *recorder // -explain: the statements of one ingest
+	mu           sync.Mutex
+	times        map[string]*stmtTime
 }
+
+// stmtTime is the latency of one statement text, added up.
+type stmtTime struct {
+	n     int
+	total time.Duration
+	batch bool
+}
+
+type stmtStartKey struct{}
 
 func (c *stmtCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	n := c.Add(1)
+	c.trips.Add(1)
+	if c.rec != nil {
+		c.rec.add(d.SQL, d.Args)
+	}
 	if c.trace.Load() {
-		fmt.Fprintf(os.Stderr, "bench: statement %d: %.90s\n", n, strings.Join(strings.Fields(d.SQL), " "))
+		fmt.Fprintf(os.Stderr, "bench: statement %d: %.100s\n", n, strings.Join(strings.Fields(d.SQL), " "))
+	}
+	if c.timed.Load() {
+		return context.WithValue(ctx, stmtStartKey{}, stmtStart{sql: d.SQL, at: time.Now()})
 	}
 	return ctx
 }
 
-func (c *stmtCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+type stmtStart struct {
+	sql string
+	at  time.Time
+}
+
+func (c *stmtCounter) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	if st, ok := ctx.Value(stmtStartKey{}).(stmtStart); ok {
+		c.add(st.sql, time.Since(st.at), false)
+	}
+}
+
+func (c *stmtCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
+	if c.trace.Load() {
+		fmt.Fprintf(os.Stderr, "bench: round trip %d: a batch of %d statements:\n", c.trips.Load(), d.Batch.Len())
+	}
+	return ctx
+}
+
+func (c *stmtCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	n := c.Add(1)
+	if c.rec != nil {
+		c.rec.add(d.SQL, d.Args)
+	}
+	if c.trace.Load() {
+		fmt.Fprintf(os.Stderr, "bench: statement %d (batched): %.100s\n", n, strings.Join(strings.Fields(d.SQL), " "))
+	}
+	if c.timed.Load() {
+		c.add(d.SQL, time.Since(d.ReadStartTime), true)
+	}
+}
+
+func (c *stmtCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (c *stmtCounter) add(sql string, d time.Duration, batch bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.times == nil {
+		c.times = map[string]*stmtTime{}
+	}
+	t := c.times[sql]
+	if t == nil {
+		t = &stmtTime{batch: batch}
+		c.times[sql] = t
+	}
+	t.n++
+	t.total += d
+}
+
+// report prints the statements' latency per protocol, largest first, and
+// forgets them.
+func (c *stmtCounter) report(protocols int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	type row struct {
+		sql string
+		t   *stmtTime
+	}
+	var rows []row
+	var total time.Duration
+	for sql, t := range c.times {
+		rows = append(rows, row{sql, t})
+		total += t.total
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].t.total > rows[j].t.total })
+	fmt.Printf("statement latency per protocol (client-measured: sending to result; batched ones from reading their result), total %.2f ms:\n",
+		float64(total.Microseconds())/1000/float64(protocols))
+	for _, r := range rows {
+		b := ""
+		if r.t.batch {
+			b = " (batched)"
+		}
+		fmt.Printf("  %6.3f ms  ×%.2f%s  %.110s\n", float64(r.t.total.Microseconds())/1000/float64(protocols), float64(r.t.n)/float64(protocols), b,
+			strings.Join(strings.Fields(r.sql), " "))
+	}
+	c.times = nil
+}

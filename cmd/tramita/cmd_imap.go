@@ -38,6 +38,10 @@ func cmdIMAP(ctx context.Context, e env, getenv func(string) string, args []stri
 	log.Info("imap intake starting", "host", cfg.URL.Host, "mailbox", cfg.URL.Mailbox, "security", cfg.URL.Security,
 		"poll", cfg.PollInterval.String())
 	log.Debug("imap intake account", "url", cfg.URL.String())
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() { defer close(kept); svc.KeepOrganization(keepCtx, nil) }()
+	defer func() { stopKeeping(); <-kept }()
 	return p.Run(ctx)
 }
 

@@ -176,7 +176,7 @@ func (s *services) run(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 7)
+	errs := make(chan error, 8)
 	start := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -193,6 +193,9 @@ func (s *services) run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Intake reads the organization for every message: kept in memory
+	// while the database's change announcements are heard.
+	start("organization cache", func(ctx context.Context) error { s.svc.KeepOrganization(ctx, nil); return nil })
 	if s.poller != nil {
 		start("imap intake", s.poller.Run)
 	}

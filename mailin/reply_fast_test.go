@@ -1,0 +1,61 @@
+package mailin
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedStartCases are lines at the edges of sharedStartRe.
+var sharedStartCases = []string{
+	"", "On", " On ", "x On y", "xOn y", "x Ony", "x On", "Thanks! On Mon, 1 Jun 2020 at 10:00, Bob <bob@example.com> wrote:",
+	"Obrigado. Em seg., 1 de jun. de 2020 às 10:00, Bob escreveu:", "a\tEm\tb", "a\fDen\rb", "a\u00a0Em b", "a Em\u00a0b",
+	"ok W dniu 1", "ok W  dniu 1", "ok Wdniu 1", "ok 在 2020年", "ok 在2020年", "ok 在  x", "在 1", "ok\t在\t\t7", "ok 在", "x 在 在 1",
+	"x På y", "x Vào lúc", "x Vàoy", "x on y", "x EM y", "x Em", " Em", "Em Em Em", "x Emm Em y", "x  Em  y",
+	"A água corre há dois dias e já formou uma poça grande; peço providências.",
+}
+
+// TestHasSharedStart checks hasSharedStart against sharedStartRe on the
+// edge cases and on every line of the shared corpus and cases.
+func TestHasSharedStart(t *testing.T) {
+	lines := append([]string(nil), sharedStartCases...)
+	for _, name := range []string{"corpus", "cases"} {
+		dir := filepath.Join("..", "..", "shared", name)
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err == nil {
+				lines = append(lines, strings.Split(string(b), "\n")...)
+			}
+			return nil
+		})
+	}
+	for _, l := range lines {
+		if got, want := hasSharedStart(l), sharedStartRe.MatchString(l); got != want {
+			t.Errorf("hasSharedStart(%q) = %v, sharedStartRe says %v", l, got, want)
+		}
+	}
+	if len(lines) < 1000 && os.Getenv("CI") != "" {
+		t.Errorf("only %d lines checked: the shared corpus is missing", len(lines))
+	}
+}
+
+// FuzzHasSharedStart compares hasSharedStart with sharedStartRe on any
+// input (go test -fuzz FuzzHasSharedStart ./mailin).
+func FuzzHasSharedStart(f *testing.F) {
+	for _, l := range sharedStartCases {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, l string) {
+		if got, want := hasSharedStart(l), sharedStartRe.MatchString(l); got != want {
+			t.Errorf("hasSharedStart(%q) = %v, sharedStartRe says %v", l, got, want)
+		}
+	})
+}
