@@ -51,6 +51,44 @@ type ingestTx struct {
 	// outcomeRecorded: the raw message's outcome is stored already
 	// (recordOutcome), before the protocol's number was taken.
 	outcomeRecorded bool
+	// pre: what an opening reads first, read with the raw message's
+	// INSERT when the message can only open a protocol (nil otherwise).
+	pre *openingReads
+}
+
+// openingReads is what an opening needs to know before it writes: the
+// protocol type, the new protocol's id and the acknowledgements already
+// sent to the sender in the last hour (-1: no limit).
+type openingReads struct {
+	ty         ProtocolType
+	routeErr   error
+	protocolID int64
+	acks       int
+}
+
+// queueOpeningReads queues on b the reads of an opening (openingReads).
+func (it *ingestTx) queueOpeningReads(b *pgx.Batch) *openingReads {
+	r := &openingReads{acks: -1}
+	it.queueRouteType(b, &r.ty, &r.routeErr)
+	b.Queue(`SELECT nextval(pg_get_serial_sequence('protocols', 'id'))`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&r.protocolID)
+	})
+	if it.s.cfg.AckLimit >= 0 {
+		b.Queue(ackCountSQL, it.answerAddress(), it.now.Add(-time.Hour)).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&r.acks)
+		})
+	}
+	return r
+}
+
+// onlyOpens reports whether the message, unless it is a duplicate, can
+// only open a protocol (run's and openOrCommand's tests): a new, normal
+// message with a sender, no References (a reply to a notice about no
+// protocol opens nothing) and no staff commands.
+func (it *ingestTx) onlyOpens() bool {
+	in := it.in
+	return !in.TooLarge && (in.Class == ClassNormal || in.Class == "") && in.Match.ProtocolID == 0 &&
+		len(in.References) == 0 && in.From.Email != "" && len(ParseCommands(in.CommandText).Commands) == 0
 }
 
 // Ingest stores one incoming message and everything it causes, in one
@@ -107,7 +145,12 @@ func (it *ingestTx) run(ctx context.Context) error {
 	if kind == "" {
 		kind = "pipe"
 	}
-	err := it.tx.QueryRow(ctx, `
+	// The raw message first: its unique identity is the deduplication.
+	// A message that can only open a protocol sends the opening's reads
+	// in the same round trip (wasted on a duplicate: reads and an id).
+	b := &pgx.Batch{}
+	dup := false
+	b.Queue(`
 		INSERT INTO raw_messages (sha256, identity, size, content, message_id, sender, subject, source, mailbox, uidvalidity, uid,
 			received_at, outcome)
 		VALUES ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8, $9, nullif($10, 0), nullif($11, 0), $12, 'recorded')
@@ -115,13 +158,27 @@ func (it *ingestTx) run(ctx context.Context) error {
 			WHERE raw_messages.outcome = 'failed'
 		RETURNING id`,
 		rawSum, ident, len(in.Raw), in.Raw, in.MessageID, in.From.Email, in.Subject, kind, src,
-		int64(in.Source.UIDValidity), int64(in.Source.UID), it.now).Scan(&it.rawID)
-	if isNoRows(err) {
+		int64(in.Source.UIDValidity), int64(in.Source.UID), it.now).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&it.rawID)
+		if isNoRows(err) {
+			dup = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("storing raw message: %w", err)
+		}
+		return nil
+	})
+	if it.onlyOpens() {
+		it.pre = it.queueOpeningReads(b)
+	}
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if dup {
 		return it.duplicate(ctx, ident)
 	}
-	if err != nil {
-		return fmt.Errorf("storing raw message: %w", err)
-	}
+	var err error
 	it.result.RawMessageID = it.rawID
 
 	switch {
@@ -452,45 +509,45 @@ func setOpeningDeadline(ctx context.Context, db DBTX, protocolID, stepID int64, 
 // counter row is taken and the protocol inserted, and the transaction
 // commits. The counter row stays locked from that statement to commit
 // (gapless numbers, DESIGN.md "Numbers"), so concurrent openings queue
-// for two statements instead of the whole opening. What the opening needs
-// to know first (type, id, acknowledgements already sent) is read in one
-// round trip.
+// for two statements instead of the whole opening. The statements go in
+// few round trips (pgx.Batch): the reads (with the raw message, see run),
+// the participants and the step, the acknowledgement and the unit's
+// staff, the unit notices with the outcome and the counter, the protocol,
+// the commit.
 func (it *ingestTx) open(ctx context.Context) error {
 	in := it.in
 	if in.From.Email == "" {
 		return fmt.Errorf("%w: message has no usable From address", ErrUnprocessable)
 	}
-	var ty ProtocolType
-	var routeErr error
-	var protocolID int64
-	acks := -1
-	b := &pgx.Batch{}
-	b.Queue(`SET CONSTRAINTS ALL DEFERRED`)
-	it.queueRouteType(b, &ty, &routeErr)
-	b.Queue(`SELECT nextval(pg_get_serial_sequence('protocols', 'id'))`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&protocolID)
-	})
-	if it.s.cfg.AckLimit >= 0 {
-		b.Queue(ackCountSQL, it.answerAddress(), it.now.Add(-time.Hour)).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&acks)
-		})
+	pre := it.pre
+	if pre == nil {
+		b := &pgx.Batch{}
+		pre = it.queueOpeningReads(b)
+		if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("starting the opening: %w", err)
+		}
 	}
-	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("starting the opening: %w", err)
+	if pre.routeErr != nil {
+		return pre.routeErr
 	}
-	if routeErr != nil {
-		return routeErr
-	}
+	ty := pre.ty
 	if in.Web != nil && in.Web.TypeCode != "" { // the type the form's requester chose
 		var err error
 		if ty, err = resolveType(ctx, it.tx, in.Web.TypeCode); err != nil {
 			return err
 		}
 	}
-	p := protocolRow{ID: protocolID, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
+	p := protocolRow{ID: pre.protocolID, Status: StatusOpen, TypeID: ty.ID, UnitID: ty.UnitID}
 	deadline := it.typeDeadline(ty)
 
-	// The requester and the Cc'd addresses, in one statement.
+	// Round trip: the participants and the opening step.
+	b := &pgx.Batch{}
+	queueExec(b, "deferring the checks of the protocol's references", `SET CONSTRAINTS ALL DEFERRED`)
+	// The opening's statements run on their generic plans (planned once
+	// per connection): left to itself, the server re-plans the
+	// notification statement (enqueueSQL) at every execution, which cost
+	// more than executing it. The setting ends with the transaction.
+	queueExec(b, "choosing generic plans", `SET LOCAL plan_cache_mode = force_generic_plan`)
 	var replyTo *string
 	if len(in.ReplyTo) > 0 && !strings.EqualFold(in.ReplyTo[0].Email, in.From.Email) {
 		r := strings.ToLower(in.ReplyTo[0].Email)
@@ -500,30 +557,33 @@ func (it *ingestTx) open(ctx context.Context) error {
 	if in.Web != nil {
 		req = in.Web.Requester
 	}
-	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, reply_to, document, account, phone)
+	queueExec(b, "adding requester", `INSERT INTO participants (protocol_id, role, email, name, reply_to, document, account, phone)
 		VALUES ($1, 'requester', $2, $3, $4, $5, $6, $7)`,
-		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo, req.Document, req.Account, req.Phone); err != nil {
-		return fmt.Errorf("adding requester: %w", err)
-	}
-	if err := it.webOtherRequester(ctx, p.ID); err != nil {
+		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo, req.Document, req.Account, req.Phone)
+	it.queueWebOtherRequester(b, p.ID)
+	it.queueCcParticipants(b, p.ID)
+	opening := stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true}
+	var st stepRow
+	it.queueStep(b, p, opening, &st)
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if err := it.addCcParticipants(ctx, p.ID); err != nil {
+	if err := it.finishStep(ctx, it.tx, p, opening, st); err != nil {
 		return err
 	}
-	stepID, err := it.addStep(ctx, p, stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true})
-	if err != nil {
-		return err
-	}
+	stepID := st.id
 	it.result.Outcome = OutcomeCreated
 	it.result.Reason = "new protocol of type " + ty.Code
 	if it.ccCapped > 0 {
 		it.result.Reason += fmt.Sprintf("; %d Cc recipient(s) past the limit of %d recorded, not mailed", it.ccCapped, max(it.s.cfg.MaxCcParticipants, 0))
 	}
+
+	// Round trip: the acknowledgements and the holding unit's staff.
+	b = &pgx.Batch{}
 	// The acknowledgement carries the access key: requester only (Cc'd
 	// participants never get it).
 	ack := Notification{Kind: NotifyAck, ProtocolID: p.ID, StepID: stepID, To: []string{it.answerAddress()}}
-	if acks >= 0 && acks >= it.s.cfg.AckLimit {
+	if pre.acks >= 0 && pre.acks >= it.s.cfg.AckLimit {
 		// Held, not dropped: the record tells show, the staff site and the
 		// comprovante that no acknowledgement went out, and why.
 		ack.Hold = fmt.Sprintf("limite de confirmações: %s já recebeu %d na última hora / acknowledgement limit: %d in the last hour",
@@ -531,24 +591,51 @@ func (it *ingestTx) open(ctx context.Context) error {
 		it.result.Reason += fmt.Sprintf("; not acknowledged: %s already got %d acknowledgements in the last hour", it.answerAddress(), it.s.cfg.AckLimit)
 		it.s.log.Warn("acknowledgement limit reached", "protocol_id", p.ID, "limit", it.s.cfg.AckLimit)
 	}
-	if err := it.queue(ctx, ack); err != nil {
+	if err := it.queueNotification(b, ack); err != nil {
 		return err
 	}
-	if err := it.webOtherAck(ctx, p.ID, stepID); err != nil {
+	if err := it.queueWebOtherAck(b, p.ID, stepID); err != nil {
 		return err
 	}
-	if err := it.queueUnit(ctx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
-		Data: map[string]any{"event": "opened"}}); err != nil {
+	var unit unitRecipients
+	b.Queue(unitRecipientsSQL, ty.UnitID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := unit.scan(rows); err != nil {
+				return fmt.Errorf("listing staff of unit: %w", err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("listing staff of unit: %w", err)
+		}
+		return nil
+	})
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if err := it.recordOutcome(ctx, p.ID); err != nil {
-		return err
-	}
-	// Last: the number, and the protocol row all the above points at.
-	num, err := allocateNumber(ctx, it.tx, it.org.NUPUnit, it.now.In(it.org.Location()).Year())
+
+	// Round trip: the unit notices, the raw message's outcome and the
+	// number (the counter row is locked from here to commit).
+	notices, err := unit.notifications(ctx, it.tx, ty.UnitID, Notification{Kind: NotifyUnitNotice, ProtocolID: p.ID, StepID: stepID,
+		RawMessageID: it.rawID, At: it.now, Data: map[string]any{"event": "opened"}})
 	if err != nil {
 		return err
 	}
+	b = &pgx.Batch{}
+	for _, n := range notices {
+		if err := it.queueNotification(b, n); err != nil {
+			return err
+		}
+	}
+	queueExec(b, "recording outcome", `UPDATE raw_messages SET outcome = $2, reason = $3, protocol_id = $4 WHERE id = $1`,
+		it.rawID, it.result.Outcome, it.result.Reason, p.ID)
+	var num Number
+	queueAllocateNumber(b, it.org.NUPUnit, it.now.In(it.org.Location()).Year(), &num)
+	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	it.outcomeRecorded = true
+
+	// Last: the protocol row all the above points at.
 	legal, legalSpec := it.typeLegalDeadline(ty)
 	var deadlineBusiness bool
 	if deadline != nil {
@@ -565,6 +652,30 @@ func (it *ingestTx) open(ctx context.Context) error {
 	}
 	it.result.Protocol = num.String()
 	return nil
+}
+
+// queueExec queues sql on b; its error is told as what.
+func queueExec(b *pgx.Batch, what, sql string, args ...any) {
+	b.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+}
+
+// queueNotification is queue as a statement of batch b: the result lists
+// the notification once b is sent.
+func (it *ingestTx) queueNotification(b *pgx.Batch, n Notification) error {
+	n.RawMessageID = it.rawID
+	if n.At.IsZero() {
+		n.At = it.now
+	}
+	return queueEnqueue(b, it.org, &n, func(ok bool) {
+		if ok && n.Hold == "" { // a held one is recorded, not sent: not listed as sent mail
+			it.result.Notifications = append(it.result.Notifications, NotificationSummary{Kind: n.Kind, To: n.To})
+		}
+	})
 }
 
 // openingSubject is the subject of a protocol opened by the message:
@@ -615,7 +726,7 @@ func (it *ingestTx) answerAddress() string {
 
 // ccParticipants are the other recipients of an opening mail that are
 // neither ours nor the sender, deduplicated.
-func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
+func (it *ingestTx) ccParticipants() []Address {
 	seen := map[string]bool{strings.ToLower(it.in.From.Email): true}
 	var out []Address
 	for _, c := range it.in.Cc {
@@ -633,31 +744,28 @@ func (it *ingestTx) ccParticipants(ctx context.Context) []Address {
 // inactive participants; the raw message keeps them all.
 const maxRecordedCc = 1000
 
-// addCcParticipants adds the other recipients of an opening message as Cc
+// queueCcParticipants adds the other recipients of an opening message as Cc
 // participants of protocol id: the first MaxCcParticipants active (they get
 // the status updates and answers), the rest recorded inactive (never
-// mailed), up to maxRecordedCc, in one statement. The count left out is
-// told in the result's reason.
-func (it *ingestTx) addCcParticipants(ctx context.Context, protocolID int64) error {
-	ccs := it.ccParticipants(ctx)
+// mailed), up to maxRecordedCc, in one statement queued on b. The count
+// left out is told in the result's reason.
+func (it *ingestTx) queueCcParticipants(b *pgx.Batch, protocolID int64) {
+	ccs := it.ccParticipants()
 	if len(ccs) == 0 {
-		return nil
+		return
 	}
 	limit := max(it.s.cfg.MaxCcParticipants, 0)
 	emails, names, active := make([]string, 0, len(ccs)), make([]string, 0, len(ccs)), make([]bool, 0, len(ccs))
 	for i, c := range ccs[:min(len(ccs), limit+maxRecordedCc)] {
 		emails, names, active = append(emails, c.Email), append(names, c.Name), append(active, i < limit)
 	}
-	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, active)
+	queueExec(b, "adding Cc participants", `INSERT INTO participants (protocol_id, role, email, name, active)
 		SELECT $1, 'cc', e, n, a FROM unnest($2::text[], $3::text[], $4::boolean[]) AS c(e, n, a)
-		ON CONFLICT DO NOTHING`, protocolID, emails, names, active); err != nil {
-		return fmt.Errorf("adding Cc participants: %w", err)
-	}
+		ON CONFLICT DO NOTHING`, protocolID, emails, names, active)
 	if len(ccs) > limit {
 		it.ccCapped = len(ccs) - limit
 		it.s.log.Warn("Cc participants capped", "cc", len(ccs), "limit", limit)
 	}
-	return nil
 }
 
 // IsOwnAddress reports whether addr is one of Tramita's own addresses: the

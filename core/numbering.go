@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // allocateNumber takes the next number of year in tx. The counter row stays
@@ -12,13 +14,33 @@ import (
 // "Numbers").
 func allocateNumber(ctx context.Context, tx DBTX, unit string, year int) (Number, error) {
 	var seq int
-	err := tx.QueryRow(ctx, `
-		INSERT INTO counters (year, last) VALUES ($1, 1)
-		ON CONFLICT (year) DO UPDATE SET last = counters.last + 1
-		RETURNING last`, year).Scan(&seq)
-	if err != nil {
+	if err := tx.QueryRow(ctx, allocateNumberSQL, year).Scan(&seq); err != nil {
 		return Number{}, fmt.Errorf("allocating protocol number for %d: %w", year, err)
 	}
+	return numberOf(unit, seq, year)
+}
+
+// queueAllocateNumber is allocateNumber as a statement of batch b: the
+// number goes to num when b is sent.
+func queueAllocateNumber(b *pgx.Batch, unit string, year int, num *Number) {
+	b.Queue(allocateNumberSQL, year).QueryRow(func(row pgx.Row) error {
+		var seq int
+		if err := row.Scan(&seq); err != nil {
+			return fmt.Errorf("allocating protocol number for %d: %w", year, err)
+		}
+		n, err := numberOf(unit, seq, year)
+		*num = n
+		return err
+	})
+}
+
+// allocateNumberSQL takes the next number of year $1.
+const allocateNumberSQL = `
+		INSERT INTO counters (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = counters.last + 1
+		RETURNING last`
+
+func numberOf(unit string, seq, year int) (Number, error) {
 	n := Number{Unit: unit, Seq: seq, Year: year}
 	if err := n.Valid(); err != nil {
 		return Number{}, fmt.Errorf("allocating protocol number: %w", err)

@@ -47,11 +47,39 @@ type Notification struct {
 // notification whose every recipient failed for good on the protocol is held.
 // With a DedupeKey already used, it queues nothing and returns ok=false.
 func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (ok bool, err error) {
+	args, err := prepareEnqueue(org, n)
+	if err != nil {
+		return false, err
+	}
+	return scanEnqueued(tx.QueryRow(ctx, enqueueSQL, args...), n)
+}
+
+// queueEnqueue is enqueue as a statement of batch b (sent with the other
+// statements of the change in one round trip); done is called with its
+// ok when b is sent.
+func queueEnqueue(b *pgx.Batch, org Organization, n *Notification, done func(ok bool)) error {
+	args, err := prepareEnqueue(org, n)
+	if err != nil {
+		return err
+	}
+	b.Queue(enqueueSQL, args...).QueryRow(func(row pgx.Row) error {
+		ok, err := scanEnqueued(row, n)
+		if err == nil {
+			done(ok)
+		}
+		return err
+	})
+	return nil
+}
+
+// prepareEnqueue checks n, gives it its Message-ID and returns enqueueSQL's
+// arguments.
+func prepareEnqueue(org Organization, n *Notification) ([]any, error) {
 	if !n.Kind.Known() {
-		return false, fmt.Errorf("queueing %q: unknown notification kind", n.Kind)
+		return nil, fmt.Errorf("queueing %q: unknown notification kind", n.Kind)
 	}
 	if len(n.To) == 0 {
-		return false, fmt.Errorf("queueing %s: no recipient", n.Kind)
+		return nil, fmt.Errorf("queueing %s: no recipient", n.Kind)
 	}
 	domain := org.Address[strings.LastIndexByte(org.Address, '@')+1:]
 	n.MessageID = fmt.Sprintf("%s.%d.%s@%s", strings.ReplaceAll(string(n.Kind), "_", "-"), n.ProtocolID, randomHex(8), domain)
@@ -60,18 +88,34 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 	}
 	data, err := json.Marshal(n.Data)
 	if err != nil {
-		return false, fmt.Errorf("queueing %s: encoding data: %w", n.Kind, err)
+		return nil, fmt.Errorf("queueing %s: encoding data: %w", n.Kind, err)
 	}
 	if n.Cc == nil {
 		n.Cc = []string{}
 	}
-	// One statement, one round trip: the thread (the last mail of this
-	// protocol to the same first recipient, else the message that opened
-	// it), whether every recipient is failing on the protocol (then the
-	// notification is held, the rule the claim applies, holdFailing;
-	// otherwise the claim skips the failing ones and sends to the rest),
-	// the row, and its Message-ID in the message index.
-	err = tx.QueryRow(ctx, `
+	return []any{n.Kind, n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc, n.StaffID, n.UnitID,
+		n.MessageID, data, n.DedupeKey, nullTime(n.At), n.Hold}, nil
+}
+
+// scanEnqueued reads enqueueSQL's answer into n; ok is false when the
+// DedupeKey was used already.
+func scanEnqueued(row pgx.Row, n *Notification) (ok bool, err error) {
+	if err := row.Scan(&n.ID, &n.InReplyTo); err != nil {
+		if isNoRows(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("queueing %s: %w", n.Kind, err)
+	}
+	return true, nil
+}
+
+// enqueueSQL queues a notification in one statement, one round trip: the
+// thread (the last mail of this protocol to the same first recipient, else
+// the message that opened it), whether every recipient is failing on the
+// protocol (then the notification is held, the rule the claim applies,
+// holdFailing; otherwise the claim skips the failing ones and sends to the
+// rest), the row, and its Message-ID in the message index.
+const enqueueSQL = `
 		WITH ctx AS (
 			SELECT CASE WHEN $2::bigint = 0 THEN '' ELSE coalesce(
 					(SELECT message_id FROM notifications WHERE protocol_id = $2 AND ($5::text[])[1] = ANY(to_addrs) ORDER BY id DESC LIMIT 1),
@@ -96,17 +140,7 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 			SELECT $9, $2, 'out', nullif($3, 0) FROM ins WHERE $2 <> 0
 			ON CONFLICT DO NOTHING
 		)
-		SELECT id, irt FROM ins`,
-		n.Kind, n.ProtocolID, n.StepID, n.RawMessageID, n.To, n.Cc, n.StaffID, n.UnitID,
-		n.MessageID, data, n.DedupeKey, nullTime(n.At), n.Hold).Scan(&n.ID, &n.InReplyTo)
-	if err != nil {
-		if isNoRows(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("queueing %s: %w", n.Kind, err)
-	}
-	return true, nil
-}
+		SELECT id, irt FROM ins`
 
 // notifyUnit queues one notification of kind for each active staff member
 // of unit (each with their own signed Reply-To), plus an informational copy
@@ -116,18 +150,61 @@ func enqueue(ctx context.Context, tx DBTX, org Organization, n *Notification) (o
 // (true) so the mail says why they get it. It returns what it queued
 // (nothing when there is no administrator either).
 func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, base Notification) ([]Notification, error) {
-	members, err := staffAddresses(ctx, tx, "staff of unit", `
-		SELECT s.id, s.email FROM staff s JOIN staff_units su ON su.staff_id = s.id
-		WHERE su.unit_id = $1 AND s.active ORDER BY s.id`, unitID)
+	var r unitRecipients
+	if err := collect(ctx, tx, unitRecipientsSQL, []any{unitID}, r.scan); err != nil {
+		return nil, fmt.Errorf("listing staff of unit: %w", err)
+	}
+	ns, err := r.notifications(ctx, tx, unitID, base)
 	if err != nil {
 		return nil, err
 	}
-	var mailbox *string
-	if err := tx.QueryRow(ctx, `SELECT email FROM units WHERE id = $1`, unitID).Scan(&mailbox); err != nil {
-		return nil, fmt.Errorf("loading unit mailbox: %w", err)
+	for i := range ns {
+		if _, err := enqueue(ctx, tx, org, &ns[i]); err != nil {
+			return nil, err
+		}
 	}
-	if len(members) == 0 && (mailbox == nil || *mailbox == "") {
-		if members, err = activeAdmins(ctx, tx); err != nil {
+	return ns, nil
+}
+
+// unitRecipientsSQL lists the active staff of unit $1, by id, each row
+// with the unit's mailbox; a unit with no active member gives one row with
+// a null id and the mailbox; an unknown unit no row.
+const unitRecipientsSQL = `
+	SELECT s.id, s.email, coalesce(u.email, '') FROM units u
+	LEFT JOIN (staff_units su JOIN staff s ON s.id = su.staff_id AND s.active) ON su.unit_id = u.id
+	WHERE u.id = $1 ORDER BY s.id`
+
+// unitRecipients is what unitRecipientsSQL read.
+type unitRecipients struct {
+	found   bool // the unit exists
+	members []staffAddress
+	mailbox string
+}
+
+func (r *unitRecipients) scan(rows pgx.Rows) error {
+	var id *int64
+	var email *string
+	if err := rows.Scan(&id, &email, &r.mailbox); err != nil {
+		return err
+	}
+	r.found = true
+	if id != nil && email != nil {
+		r.members = append(r.members, staffAddress{id: *id, email: *email})
+	}
+	return nil
+}
+
+// notifications are the unit notices base becomes (notifyUnit's rule):
+// one per member, one to the mailbox, or, with neither, one per active
+// administrator (read from db) marked "unattended_unit".
+func (r *unitRecipients) notifications(ctx context.Context, db DBTX, unitID int64, base Notification) ([]Notification, error) {
+	if !r.found {
+		return nil, fmt.Errorf("loading unit mailbox: unit %d: %w", unitID, pgx.ErrNoRows)
+	}
+	members := r.members
+	if len(members) == 0 && r.mailbox == "" {
+		var err error
+		if members, err = activeAdmins(ctx, db); err != nil {
 			return nil, err
 		}
 		data := maps.Clone(base.Data)
@@ -141,17 +218,11 @@ func notifyUnit(ctx context.Context, tx DBTX, org Organization, unitID int64, ba
 	for _, m := range members {
 		n := base
 		n.To, n.StaffID, n.UnitID = []string{m.email}, m.id, unitID
-		if _, err := enqueue(ctx, tx, org, &n); err != nil {
-			return nil, err
-		}
 		out = append(out, n)
 	}
-	if mailbox != nil && *mailbox != "" {
+	if r.mailbox != "" {
 		n := base
-		n.To, n.StaffID, n.UnitID = []string{*mailbox}, 0, unitID
-		if _, err := enqueue(ctx, tx, org, &n); err != nil {
-			return nil, err
-		}
+		n.To, n.StaffID, n.UnitID = []string{r.mailbox}, 0, unitID
 		out = append(out, n)
 	}
 	return out, nil

@@ -59,6 +59,37 @@ func (it *ingestTx) addStep(ctx context.Context, p protocolRow, sp stepSpec) (in
 
 // addStepTx is addStep on db (the ingest transaction or a savepoint in it).
 func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp stepSpec) (int64, error) {
+	var st stepRow
+	sql, args := it.stepStatement(p, sp)
+	if err := db.QueryRow(ctx, sql, args...).Scan(&st.id, &st.n); err != nil {
+		return 0, fmt.Errorf("adding %s step: %w", sp.kind, err)
+	}
+	return st.id, it.finishStep(ctx, db, p, sp, st)
+}
+
+// stepRow is a step as queueStep inserted it.
+type stepRow struct {
+	id int64
+	n  int
+}
+
+// queueStep queues on b the statement that adds the step of sp to p:
+// the step, its Message-ID in the index (for threading) and the
+// protocol's updated_at, in one statement. Its id and number go to st when
+// b is sent; finishStep then stores the message's files.
+func (it *ingestTx) queueStep(b *pgx.Batch, p protocolRow, sp stepSpec, st *stepRow) {
+	sql, args := it.stepStatement(p, sp)
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&st.id, &st.n); err != nil {
+			return fmt.Errorf("adding %s step: %w", sp.kind, err)
+		}
+		return nil
+	})
+}
+
+// stepStatement is the statement that adds the step of sp to p and
+// returns its id and number.
+func (it *ingestTx) stepStatement(p protocolRow, sp stepSpec) (string, []any) {
 	in := it.in
 	text := strings.TrimSpace(in.Text)
 	if sp.fullText || text == "" {
@@ -72,18 +103,14 @@ func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp st
 	if sp.bare {
 		fullText = ""
 	}
-	var n int
-	var stepID int64
-	// The step, its Message-ID in the index (for threading) and the
-	// protocol's updated_at in one statement. A bare step (caused by a
-	// command) carries neither; auto-replies and bounces do not count as
-	// activity.
+	// A bare step (caused by a command) carries neither files nor
+	// Message-ID; auto-replies and bounces do not count as activity.
 	messageID := in.MessageID
 	if sp.bare {
 		messageID = ""
 	}
 	touch := !sp.bare && sp.kind != StepAutoReply && sp.kind != StepBounce
-	err := db.QueryRow(ctx, `
+	return `
 		WITH s AS (
 			INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
 				visibility, text, full_text, html, deadline, raw_message_id)
@@ -97,31 +124,31 @@ func (it *ingestTx) addStepTx(ctx context.Context, db DBTX, p protocolRow, sp st
 		), touched AS (
 			UPDATE protocols SET updated_at = $3 WHERE id = $1 AND $15
 		)
-		SELECT id, n FROM s`,
-		p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
-		sp.visibility, text, fullText, sp.deadline, it.rawID, messageID, touch).Scan(&stepID, &n)
-	if err != nil {
-		return 0, fmt.Errorf("adding %s step: %w", sp.kind, err)
-	}
+		SELECT id, n FROM s`, []any{p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
+			sp.visibility, text, fullText, sp.deadline, it.rawID, messageID, touch}
+}
+
+// finishStep stores the files and HTML of the message on the step st that
+// queueStep added, and fills the result's protocol and step number.
+func (it *ingestTx) finishStep(ctx context.Context, db DBTX, p protocolRow, sp stepSpec, st stepRow) error {
+	it.result.Protocol, it.result.Step = p.Number, st.n
 	if sp.bare {
-		it.result.Protocol, it.result.Step = p.Number, n
-		return stepID, nil
+		return nil
 	}
-	html := in.HTML
-	for i, a := range in.Attachments {
-		id, err := storeAttachment(ctx, db, p.ID, stepID, a)
+	html := it.in.HTML
+	for i, a := range it.in.Attachments {
+		id, err := storeAttachment(ctx, db, p.ID, st.id, a)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		html = strings.ReplaceAll(html, `"attachment:`+strconv.Itoa(i)+`"`, `"anexo:`+strconv.FormatInt(id, 10)+`"`)
 	}
 	if html != "" {
-		if _, err := db.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, stepID, html); err != nil {
-			return 0, fmt.Errorf("saving HTML of step: %w", err)
+		if _, err := db.Exec(ctx, `UPDATE steps SET html = $2 WHERE id = $1`, st.id, html); err != nil {
+			return fmt.Errorf("saving HTML of step: %w", err)
 		}
 	}
-	it.result.Protocol, it.result.Step = p.Number, n
-	return stepID, nil
+	return nil
 }
 
 // storeAttachment saves a's content once per SHA-256 and links it to the step.

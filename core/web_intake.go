@@ -432,27 +432,24 @@ func (s *Service) PurgeWebSubmissions(ctx context.Context, now time.Time) (submi
 	return submissions, files, err
 }
 
-// webOtherRequester adds the form's outro requerente to a new protocol.
-func (it *ingestTx) webOtherRequester(ctx context.Context, protocolID int64) error {
+// queueWebOtherRequester queues on b the INSERT of the form's outro requerente to a new protocol.
+func (it *ingestTx) queueWebOtherRequester(b *pgx.Batch, protocolID int64) {
 	if it.in.Web == nil || it.in.Web.Other == nil {
-		return nil
+		return
 	}
 	o := it.in.Web.Other
 	var email *string
 	if e := strings.ToLower(strings.TrimSpace(o.Email)); e != "" {
 		email = &e
 	}
-	if _, err := it.tx.Exec(ctx, `INSERT INTO participants (protocol_id, role, email, name, document, account, phone)
-		VALUES ($1, 'other_requester', $2, $3, $4, $5, $6)`, protocolID, email, o.Name, o.Document, o.Account, o.Phone); err != nil {
-		return fmt.Errorf("adding other requester: %w", err)
-	}
-	return nil
+	queueExec(b, "adding other requester", `INSERT INTO participants (protocol_id, role, email, name, document, account, phone)
+		VALUES ($1, 'other_requester', $2, $3, $4, $5, $6)`, protocolID, email, o.Name, o.Document, o.Account, o.Phone)
 }
 
-// webOtherAck sends the acknowledgement to the form's outro requerente too
+// queueWebOtherAck queues on b the acknowledgement to the form's outro requerente too
 // (DESIGN.md, "Notifications": requester and other requester), as opened
 // on their behalf.
-func (it *ingestTx) webOtherAck(ctx context.Context, protocolID, stepID int64) error {
+func (it *ingestTx) queueWebOtherAck(b *pgx.Batch, protocolID, stepID int64) error {
 	if it.in.Web == nil || it.in.Web.Other == nil {
 		return nil
 	}
@@ -460,6 +457,6 @@ func (it *ingestTx) webOtherAck(ctx context.Context, protocolID, stepID int64) e
 	if e == "" || e == it.answerAddress() {
 		return nil
 	}
-	return it.queue(ctx, Notification{Kind: NotifyAck, ProtocolID: protocolID, StepID: stepID, To: []string{e},
+	return it.queueNotification(b, Notification{Kind: NotifyAck, ProtocolID: protocolID, StepID: stepID, To: []string{e},
 		Data: map[string]any{"on_behalf": true}})
 }

@@ -320,8 +320,39 @@ const maxCheckedLine = 1000
 
 // isMarker reports whether line carries the reply marker.
 func isMarker(line string) bool {
-	l := strings.ToLower(line)
-	return strings.Contains(l, "responda acima desta linha") || strings.Contains(l, "reply above this line")
+	return containsFoldASCII(line, "responda acima desta linha") || containsFoldASCII(line, "reply above this line")
+}
+
+// containsFoldASCII is strings.Contains(strings.ToLower(s), word) for a
+// word of lower-case ASCII letters and spaces, without building the
+// lowered copy of every line. Besides ASCII letters only U+0130 (İ) and
+// U+212A (the Kelvin sign) lower to ASCII ('i' and 'k'); they are matched
+// too. TestContainsFoldASCII checks it against the lowered copy.
+func containsFoldASCII(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		k := i
+		j := 0
+		for ; j < len(word) && k < len(s); j++ {
+			w, c := word[j], s[k]
+			switch {
+			case c == w || w != ' ' && c|0x20 == w:
+				k++
+			case w == 'i' && strings.HasPrefix(s[k:], "\u0130"):
+				k += len("\u0130")
+			case w == 'k' && strings.HasPrefix(s[k:], "\u212a"):
+				k += len("\u212a")
+			default:
+				k = -1
+			}
+			if k < 0 {
+				break
+			}
+		}
+		if j == len(word) && k >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // isQuoted reports whether line is part of a ">"-quoted block.
@@ -332,7 +363,7 @@ func isQuoted(line string) bool {
 // normalizeSpace returns line with no-break and other Unicode spaces as
 // ASCII spaces and outer space trimmed.
 func normalizeSpace(line string) string {
-	if !strings.ContainsFunc(line, func(r rune) bool { return r >= 0x80 && unicode.IsSpace(r) }) {
+	if !mayHoldUnicodeSpace(line) || !strings.ContainsFunc(line, func(r rune) bool { return r >= 0x80 && unicode.IsSpace(r) }) {
 		return strings.TrimSpace(line)
 	}
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
@@ -733,4 +764,17 @@ func hasSharedStart(l string) bool {
 // isRESpace is Go regexp's \s: ASCII white space.
 func isRESpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// mayHoldUnicodeSpace reports whether line has a byte that starts the
+// UTF-8 form of a non-ASCII space (unicode.IsSpace: U+0085 and U+00A0 start
+// with 0xC2, U+1680 with 0xE1, U+2000–U+205F with 0xE2, U+3000 with 0xE3):
+// a byte loop instead of decoding every rune of every line.
+func mayHoldUnicodeSpace(line string) bool {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 {
+			return true
+		}
+	}
+	return false
 }

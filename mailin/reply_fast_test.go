@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // sharedStartCases are lines at the edges of sharedStartRe.
@@ -58,4 +59,43 @@ func FuzzHasSharedStart(f *testing.F) {
 			t.Errorf("hasSharedStart(%q) = %v, sharedStartRe says %v", l, got, want)
 		}
 	})
+}
+
+// TestContainsFoldASCII checks containsFoldASCII against strings.ToLower
+// and strings.Contains.
+func TestContainsFoldASCII(t *testing.T) {
+	words := []string{"responda acima desta linha", "reply above this line", "ok", "k i"}
+	lines := []string{"", "Responda ACIMA desta linha", "-- Reply above this line --", "reply above thİs line", "reply above this lİne",
+		"REPLY ABOVE THIS LINE", "reply above  this line", "reply\tabove this line", "reply above this lin", "Ok", "\u212a", "\u212a \u0130",
+		"k  i", "xK İx", "reply above this line\u0130", "\xff\xfeok", "respondaacima desta linha", "ReSpOnDa AcImA dEsTa LiNhA!"}
+	for _, w := range words {
+		for _, l := range lines {
+			if got, want := containsFoldASCII(l, w), strings.Contains(strings.ToLower(l), w); got != want {
+				t.Errorf("containsFoldASCII(%q, %q) = %v, want %v", l, w, got, want)
+			}
+		}
+	}
+}
+
+// FuzzContainsFoldASCII: the same on any input.
+func FuzzContainsFoldASCII(f *testing.F) {
+	f.Add("Reply above this line")
+	f.Add("xK İ linha")
+	f.Fuzz(func(t *testing.T, l string) {
+		for _, w := range []string{"responda acima desta linha", "reply above this line", "k i", "ik"} {
+			if got, want := containsFoldASCII(l, w), strings.Contains(strings.ToLower(l), w); got != want {
+				t.Errorf("containsFoldASCII(%q, %q) = %v, want %v", l, w, got, want)
+			}
+		}
+	})
+}
+
+// TestMayHoldUnicodeSpace: every non-ASCII rune unicode.IsSpace knows
+// starts with a byte mayHoldUnicodeSpace looks for.
+func TestMayHoldUnicodeSpace(t *testing.T) {
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if unicode.IsSpace(r) && !mayHoldUnicodeSpace(string(r)) {
+			t.Errorf("%U is a space mayHoldUnicodeSpace misses", r)
+		}
+	}
 }

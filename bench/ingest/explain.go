@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -46,7 +45,7 @@ func (r *recorder) add(sql string, args []any) {
 // included), then the deferred checks run at the end (SET CONSTRAINTS ALL
 // IMMEDIATE, timed by the client). reps repetitions, sequences reset in
 // between; the figures are medians.
-func explainSQL(ctx context.Context, dbURL string, warm, reps, size int, tag string) error {
+func explainSQL(ctx context.Context, dbURL string, warm, reps, size int, tag string, drop []string) error {
 	var schemas [2]*benchSchema
 	for i := range schemas {
 		sch, err := newBenchSchema(ctx, dbURL, "bench_ingest_explain_")
@@ -65,6 +64,14 @@ func explainSQL(ctx context.Context, dbURL string, warm, reps, size int, tag str
 			}
 		}
 		if i == 0 {
+			// As serve does: the organization kept in memory.
+			if err := keepOrganization(ctx, ing); err != nil {
+				return err
+			}
+			defer ing.stop()
+			if _, err := ing.Core.Organization(ctx); err != nil {
+				return err
+			}
 			// How the server plans the prepared statements pgx sent: a
 			// statement still on custom plans is planned at every execution.
 			for _, c := range sch.Pool.AcquireAllIdle(ctx) {
@@ -127,6 +134,13 @@ func explainSQL(ctx context.Context, dbURL string, warm, reps, size int, tag str
 		if err != nil {
 			return err
 		}
+		// -explain-drop: what the statements cost without these indexes
+		// (dropped in the transaction, so back after its rollback).
+		for _, idx := range drop {
+			if _, err := tx.Exec(ctx, "DROP INDEX "+pgx.Identifier{idx}.Sanitize()); err != nil {
+				return fmt.Errorf("dropping %s: %w", idx, err)
+			}
+		}
 		for i, st := range stmts {
 			low := strings.ToLower(strings.TrimSpace(st.sql))
 			if low == "begin" || low == "commit" {
@@ -179,7 +193,8 @@ func explainSQL(ctx context.Context, dbURL string, warm, reps, size int, tag str
 			}
 		}
 	}
-	fmt.Printf("Server time of one opening (EXPLAIN ANALYZE; median of %d replays after %d messages; ms):\n", reps, warm)
+	fmt.Printf("Server time of one opening (EXPLAIN ANALYZE; median of %d replays after %d messages; ms; indexes dropped: %v):\n", reps, warm, drop)
+	fmt.Printf("(EXPLAIN plans every statement; at run time only the statements listed above with custom plans are planned each time)\n")
 	var totalPlan, totalExec float64
 	for i, st := range stmts {
 		m := ms[i]
@@ -212,5 +227,3 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-var _ = os.Stderr
-var _ pgx.Tx

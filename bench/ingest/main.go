@@ -74,6 +74,7 @@ func main() {
 	execDuration := flag.Duration("exec-duration", 8*time.Second, "length of each per-process run")
 	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the whole run to this file (go tool pprof)")
 	timeStatements = flag.Bool("statements", false, "print each statement's latency per protocol (client-measured), per run")
+	explainDrop := flag.String("explain-drop", "", "with -explain: indexes to drop (in the rolled-back replay) to see their cost, comma-separated")
 	explain := flag.Int("explain", 0, "instead of the runs: replay one opening's statements this many times under EXPLAIN ANALYZE and print where the server's time goes")
 	counter := flag.Bool("counter", true, "also run a second pgbench baseline that takes a gapless counter (UPDATE of one row) before the INSERT, as protocol numbering does")
 	flag.Parse()
@@ -108,7 +109,7 @@ func main() {
 	if *explain > 0 {
 		tag := make([]byte, 4)
 		_, _ = rand.Read(tag)
-		if err := explainSQL(context.Background(), dbURL, 200, *explain, *size, hex.EncodeToString(tag)); err != nil {
+		if err := explainSQL(context.Background(), dbURL, 200, *explain, *size, hex.EncodeToString(tag), names(*explainDrop)); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -117,6 +118,17 @@ func main() {
 		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
+}
+
+// names splits a comma-separated list ("" is none).
+func names(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func ints(s string) ([]int, error) {
