@@ -562,7 +562,7 @@ func (it *ingestTx) open(ctx context.Context) error {
 		p.ID, strings.ToLower(in.From.Email), in.From.Name, replyTo, req.Document, req.Account, req.Phone)
 	it.queueWebOtherRequester(b, p.ID)
 	it.queueCcParticipants(b, p.ID)
-	opening := stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true}
+	opening := stepSpec{kind: StepOpened, visibility: Public, toUnit: ty.UnitID, deadline: deadline, fullText: true, opening: true}
 	var st stepRow
 	it.queueStep(b, p, opening, &st)
 	if err := it.tx.SendBatch(ctx, b).Close(); err != nil {

@@ -48,6 +48,9 @@ type stepSpec struct {
 	text       string // with setText: this text instead of the message's
 	setText    bool
 	bare       bool // a step caused by a command: no files, HTML or Message-ID of the message
+	// opening: the step that opens the protocol, whose row is inserted
+	// after it with updated_at set (nothing to touch yet).
+	opening bool
 }
 
 // addStep appends a step carrying the incoming message (text, HTML and
@@ -109,8 +112,19 @@ func (it *ingestTx) stepStatement(p protocolRow, sp stepSpec) (string, []any) {
 	if sp.bare {
 		messageID = ""
 	}
-	touch := !sp.bare && sp.kind != StepAutoReply && sp.kind != StepBounce
-	return `
+	args := []any{p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
+		sp.visibility, text, fullText, sp.deadline, it.rawID, messageID}
+	if !sp.bare && !sp.opening && sp.kind != StepAutoReply && sp.kind != StepBounce {
+		return stepSQL + touchSQL + stepReturnSQL, args
+	}
+	// Nothing to touch: no UPDATE at all (its statement trigger would run
+	// for no row).
+	return stepSQL + stepReturnSQL, args
+}
+
+// stepSQL, touchSQL and stepReturnSQL make stepStatement's statement.
+const (
+	stepSQL = `
 		WITH s AS (
 			INSERT INTO steps (protocol_id, n, kind, at, author_email, author_name, author_staff_id, from_unit_id, to_unit_id,
 				visibility, text, full_text, html, deadline, raw_message_id)
@@ -121,12 +135,13 @@ func (it *ingestTx) stepStatement(p protocolRow, sp stepSpec) (string, []any) {
 			INSERT INTO message_index (message_id, protocol_id, direction, step_id)
 			SELECT $14, $1, 'in', id FROM s WHERE $14 <> ''
 			ON CONFLICT DO NOTHING
-		), touched AS (
-			UPDATE protocols SET updated_at = $3 WHERE id = $1 AND $15
-		)
-		SELECT id, n FROM s`, []any{p.ID, sp.kind, it.now, author, authorName, sp.staffID, sp.fromUnit, sp.toUnit,
-			sp.visibility, text, fullText, sp.deadline, it.rawID, messageID, touch}
-}
+		)`
+	touchSQL = `, touched AS (
+			UPDATE protocols SET updated_at = $3 WHERE id = $1
+		)`
+	stepReturnSQL = `
+		SELECT id, n FROM s`
+)
 
 // finishStep stores the files and HTML of the message on the step st that
 // queueStep added, and fills the result's protocol and step number.
