@@ -167,7 +167,7 @@ func isAttribution(s string, single, quoted bool) bool {
 		return false // every rule below needs a date, an address or a quote
 	}
 	hasAddr := at >= 0 && addrRe.MatchString(inner)
-	prefix := prefixRe.MatchString(inner)
+	prefix := hasAttributionPrefix(inner)
 	dateStart := hasDigit && dateStartRe.MatchString(inner)
 	verbEnd := verbEndRe.MatchString(tail(inner, 48))
 	// Without a quote below, a date is a year, a time or a numeric date,

@@ -575,7 +575,7 @@ func attributionEnd(lines []string, i int) int {
 // attribution does ("On …", "Em …", a date or a weekday and a number).
 func startsAttribution(line string) bool {
 	inner, _ := stripFrame(line)
-	return prefixRe.MatchString(inner) || strings.ContainsAny(inner, "0123456789") && dateStartRe.MatchString(inner)
+	return hasAttributionPrefix(inner) || strings.ContainsAny(inner, "0123456789") && dateStartRe.MatchString(inner)
 }
 
 // quoteFollows reports whether the first non-blank line from i on is quoted.
@@ -777,4 +777,27 @@ func mayHoldUnicodeSpace(line string) bool {
 		}
 	}
 	return false
+}
+
+// prefixFirstRunes are the runes prefixRe can start with: the first letter
+// of each of attributionPrefixes in every case (the pattern is (?i)), and 在.
+var prefixFirstRunes = func() map[rune]bool {
+	m := map[rune]bool{'在': true}
+	for _, p := range attributionPrefixes {
+		r, _ := utf8.DecodeRuneInString(p)
+		for f := r; ; {
+			m[f] = true
+			if f = unicode.SimpleFold(f); f == r {
+				break
+			}
+		}
+	}
+	return m
+}()
+
+// hasAttributionPrefix is prefixRe.MatchString(s), with the pattern run
+// only on lines whose first rune can start it (it ran on every line).
+func hasAttributionPrefix(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return prefixFirstRunes[r] && prefixRe.MatchString(s)
 }

@@ -99,3 +99,40 @@ func TestMayHoldUnicodeSpace(t *testing.T) {
 		}
 	}
 }
+
+// TestHasAttributionPrefix checks hasAttributionPrefix against prefixRe on
+// edge cases and on every line of the shared corpus and cases.
+func TestHasAttributionPrefix(t *testing.T) {
+	lines := []string{"", "On Mon", "ON Mon", "oN", "Em 1 de", "EM", "Στις 5", "στις 5", "ΣΤΙΣ 5", "В понедельник", "в 5", "У 5",
+		"在 2020", "在2020", "Și", "Îń", "În 5", "ÎN 5", "Le 5", "\u212a", "İn message", "in message", "A água"}
+	for _, name := range []string{"corpus", "cases"} {
+		dir := filepath.Join("..", "..", "shared", name)
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if b, err := os.ReadFile(path); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					lines = append(lines, strings.TrimSpace(l))
+				}
+			}
+			return nil
+		})
+	}
+	for _, l := range lines {
+		if got, want := hasAttributionPrefix(l), prefixRe.MatchString(l); got != want {
+			t.Errorf("hasAttributionPrefix(%q) = %v, prefixRe says %v", l, got, want)
+		}
+	}
+}
+
+// FuzzHasAttributionPrefix: the same on any input.
+func FuzzHasAttributionPrefix(f *testing.F) {
+	f.Add("On Mon, 1 Jun 2020")
+	f.Add("ΣΤΙΣ 5")
+	f.Fuzz(func(t *testing.T, l string) {
+		if got, want := hasAttributionPrefix(l), prefixRe.MatchString(l); got != want {
+			t.Errorf("hasAttributionPrefix(%q) = %v, prefixRe says %v", l, got, want)
+		}
+	})
+}
