@@ -3,10 +3,12 @@ package migrations
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/tern/v2/migrate"
 )
 
@@ -53,15 +55,24 @@ func Apply(ctx context.Context, conn *pgx.Conn) (int32, error) {
 }
 
 // Status reports the version the database is at and the newest version the
-// binary knows. current < latest means migrations are pending.
+// binary knows. current < latest means migrations are pending; a database
+// never migrated is at version 0. It reads the version table and takes no
+// lock: tern's migrator takes a database-wide advisory lock even to read
+// the version, so every process start (an MTA pipe's `tramita ingest` per
+// message) waited for any migration running on the same database, another
+// schema's included (seconds on a shared test database).
 func Status(ctx context.Context, conn *pgx.Conn) (current, latest int32, err error) {
-	m, err := migrator(ctx, conn)
+	paths, err := migrate.FindMigrations(FS())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("loading migrations: %w", err)
 	}
-	current, err = m.GetCurrentVersion(ctx)
+	err = conn.QueryRow(ctx, "select version from "+VersionTable).Scan(&current)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: never migrated
+		return 0, int32(len(paths)), nil
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading schema version: %w", err)
 	}
-	return current, int32(len(m.Migrations)), nil
+	return current, int32(len(paths)), nil
 }
