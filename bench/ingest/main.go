@@ -21,6 +21,8 @@
 //	GOTOOLCHAIN=local go run ./bench/ingest                       # defaults
 //	GOTOOLCHAIN=local go run ./bench/ingest -duration 5s -rounds 1  # quick
 //	BENCH_TRACE=1 GOTOOLCHAIN=local go run ./bench/ingest -bin none # also list one ingest's statements
+//	GOTOOLCHAIN=local go run ./bench/ingest -bin none -statements   # latency per statement
+//	GOTOOLCHAIN=local go run ./bench/ingest -explain 15             # server time per statement (EXPLAIN ANALYZE)
 //
 // bench/ingest/run installs pgbench when missing and runs it. The figures go
 // to BENCHMARKS.md, "Ingest throughput".
