@@ -44,7 +44,7 @@ func BenchmarkStatistics(b *testing.B) {
 	trial := min(100_000, n)
 	var took [2]time.Duration
 	for i, toggle := range []string{"DISABLE", "ENABLE"} {
-		if _, err := pool.Exec(ctx, `ALTER TABLE protocols `+toggle+` TRIGGER USER`); err != nil {
+		if _, err := pool.Exec(ctx, `ALTER TABLE protocols `+toggle+` TRIGGER protocols_stats_insert`); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
