@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -30,10 +28,7 @@ import (
 //
 //	go test ./core -run XXX -bench Statistics -benchtime 5x
 func BenchmarkStatistics(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("TRAMITA_BENCH_PROTOCOLS")); err == nil && v > 0 {
-		n = v
-	}
+	n := statsgen.Size()
 	pool, _ := testdb.New(b)
 	ctx := context.Background()
 	from := statsgen.From
@@ -91,7 +86,7 @@ func BenchmarkStatistics(b *testing.B) {
 	b.Run("baseline-count", func(b *testing.B) {
 		var c int64
 		for b.Loop() {
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM protocols WHERE opened_at >= $1 AND opened_at < $2`, from, to).Scan(&c); err != nil {
+			if c, err = statsgen.Count(ctx, pool); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,10 +30,7 @@ import (
 //
 //	go test ./web -run XXX -bench Painel -benchtime 5x
 func BenchmarkPainel(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("TRAMITA_BENCH_PROTOCOLS")); err == nil && v > 0 {
-		n = v
-	}
+	n := statsgen.Size()
 	pool, _ := testdb.New(b)
 	ctx := context.Background()
 	start := time.Now()
@@ -74,7 +69,7 @@ func BenchmarkPainel(b *testing.B) {
 	b.Run("baseline-count", func(b *testing.B) {
 		var c int64
 		for b.Loop() {
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM protocols WHERE opened_at >= $1 AND opened_at < $2`, from, to).Scan(&c); err != nil {
+			if c, err = statsgen.Count(ctx, pool); err != nil {
 				b.Fatal(err)
 			}
 		}

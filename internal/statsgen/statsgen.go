@@ -7,6 +7,8 @@ package statsgen
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +18,24 @@ import (
 // America/Maceio, the organization's zone (UTC−3), so each local month
 // start cuts a UTC day, as in Brazil.
 var From = time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+
+// Size is the number of protocols a benchmark generates:
+// TRAMITA_BENCH_PROTOCOLS when it is a positive integer, else 1 000 000.
+func Size() int {
+	if v, err := strconv.Atoi(os.Getenv("TRAMITA_BENCH_PROTOCOLS")); err == nil && v > 0 {
+		return v
+	}
+	return 1_000_000
+}
+
+// Count is the benchmarks' baseline: a bare count(*) of the protocols
+// opened in the generated year [From, From + 1 year).
+func Count(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var c int64
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM protocols WHERE opened_at >= $1 AND opened_at < $2`,
+		From, From.AddDate(1, 0, 0)).Scan(&c)
+	return c, err
+}
 
 // Generate fills a fresh schema (migrated, no organization yet) with n
 // protocols opened over the year from From (Setup, Protocols, Surveys). The
