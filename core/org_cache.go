@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -85,10 +84,9 @@ func (o Organization) clone() Organization {
 // returns when ctx ends; failures are logged and retried (1 s doubling to
 // 30 s, jittered).
 func (s *Service) KeepOrganization(ctx context.Context, listening func()) {
-	wait := time.Second
-	for ctx.Err() == nil {
-		started := time.Now()
-		err := s.WatchProtocols(ctx, func() {
+	KeepWatching(ctx, func(ctx context.Context) error {
+		defer s.org.setLive(false)
+		return s.WatchProtocols(ctx, func() {
 			s.org.setLive(true)
 			if listening != nil {
 				listening()
@@ -98,23 +96,8 @@ func (s *Service) KeepOrganization(ctx context.Context, listening func()) {
 				s.org.drop()
 			}
 		})
-		s.org.setLive(false)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > time.Minute {
-			wait = time.Second
-		}
-		d := wait/2 + rand.N(wait/2+1)
+	}, func(err error, retryIn time.Duration) {
 		s.log.Warn("organization cache: not listening for changes; the organization is read for every message", "error", err,
-			"retry_in", d.Round(time.Millisecond).String())
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
+			"retry_in", retryIn.Round(time.Millisecond).String())
+	})
 }

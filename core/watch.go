@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -92,5 +94,35 @@ func (s *Service) WatchProtocols(ctx context.Context, listening func(), fn func(
 			continue // another schema of the same database (tests, benchmarks)
 		}
 		fn(parseProtocolChange(payload))
+	}
+}
+
+// KeepWatching runs watch (a WatchProtocols call and what goes with it)
+// again and again until ctx ends: after each return it calls failed with
+// the error and the wait before the next try, 1 s doubling to 30 s,
+// jittered (half fixed, half random), back to 1 s after a watch that
+// lasted over a minute. The organization cache and the lookup page cache
+// listen this way.
+func KeepWatching(ctx context.Context, watch func(context.Context) error, failed func(err error, retryIn time.Duration)) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := watch(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > time.Minute {
+			wait = time.Second
+		}
+		d := wait/2 + rand.N(wait/2+1)
+		failed(err, d)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -236,9 +235,7 @@ func (c *pageCache) setLive(live bool) {
 // run listens for announcements until ctx ends, reconnecting with backoff
 // (1 s doubling to 30 s, jittered) after a failure.
 func (c *pageCache) run(ctx context.Context, w ProtocolWatcher, log *slog.Logger) {
-	wait := time.Second
-	for ctx.Err() == nil {
-		started := time.Now()
+	core.KeepWatching(ctx, func(ctx context.Context) error {
 		err := w.WatchProtocols(ctx, func() {
 			c.setLive(true)
 			log.Info("lookup page cache on: listening for protocol changes")
@@ -247,24 +244,11 @@ func (c *pageCache) run(ctx context.Context, w ProtocolWatcher, log *slog.Logger
 			log.Info("lookup page cache off until it listens again")
 		}
 		c.setLive(false)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > time.Minute {
-			wait = time.Second
-		}
-		d := wait/2 + rand.N(wait/2+1)
+		return err
+	}, func(err error, retryIn time.Duration) {
 		log.Warn("lookup page cache: not listening for protocol changes; pages come from the database", "error", err,
-			"retry_in", d.Round(time.Millisecond).String())
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
+			"retry_in", retryIn.Round(time.Millisecond).String())
+	})
 }
 
 // normalizeKey is how core compares access keys: upper case, spaces
