@@ -48,8 +48,8 @@ type ingestTx struct {
 	// ccCapped is how many Cc recipients of an opening were past
 	// MaxCcParticipants (recorded inactive, not mailed).
 	ccCapped int
-	// outcomeRecorded: the raw message's outcome is stored already
-	// (recordOutcome), before the protocol's number was taken.
+	// outcomeRecorded: the raw message's outcome is stored already (in
+	// the opening's batch), before the protocol's number was taken.
 	outcomeRecorded bool
 	// pre: what an opening reads first, read with the raw message's
 	// INSERT when the message can only open a protocol (nil otherwise).
@@ -204,17 +204,6 @@ func (it *ingestTx) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("recording outcome: %w", err)
 	}
-	return nil
-}
-
-// recordOutcome stores the result's outcome and reason on the raw message,
-// with the protocol it went to; run then does not.
-func (it *ingestTx) recordOutcome(ctx context.Context, protocolID int64) error {
-	if _, err := it.tx.Exec(ctx, `UPDATE raw_messages SET outcome = $2, reason = $3, protocol_id = $4 WHERE id = $1`,
-		it.rawID, it.result.Outcome, it.result.Reason, protocolID); err != nil {
-		return fmt.Errorf("recording outcome: %w", err)
-	}
-	it.outcomeRecorded = true
 	return nil
 }
 

@@ -255,13 +255,8 @@ type cut struct {
 	kind       cutKind
 }
 
-// findCuts returns the cuts of lines in order, without overlaps.
-func findCuts(lines []string) []cut {
-	return findCutsShared(lines, nil)
-}
-
-// findCutsShared is findCuts on lines where splitSharedAttributions split
-// the lines before the indexes in shared: the reply part of such a line
+// findCutsShared returns the cuts of lines in order, without overlaps;
+// splitSharedAttributions split the lines before the indexes in shared: the reply part of such a line
 // never starts an attribution joined with the attribution after it.
 func findCutsShared(lines []string, shared map[int]bool) []cut {
 	var cuts []cut
