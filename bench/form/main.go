@@ -45,11 +45,11 @@ func main() {
 	dbURL := flag.String("db", envOr("DATABASE_URL", "postgres://tramita:tramita@127.0.0.1:5432/tramita?sslmode=disable"), "PostgreSQL URL")
 	n := flag.Int("submissions", 2000, "submissions (submit + confirm) to measure")
 	clients := flag.Int("clients", 8, "concurrent clients")
-	bareSecs := flag.Duration("bare", 10*time.Second, "how long the bare handler is measured")
+	bareFor := flag.Duration("bare", 10*time.Second, "how long the bare handler is measured")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured submissions to this file")
 	flag.Parse()
 	profile = *cpuprofile
-	if err := run(*dbURL, *n, *clients, *bareSecs); err != nil {
+	if err := run(*dbURL, *n, *clients, *bareFor); err != nil {
 		log.Fatal(err)
 	}
 }
